@@ -1,0 +1,37 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+
+/**
+ * What every client is built from. The SDK itself reads the standard variables
+ * (`AWS_REGION`, `AWS_ENDPOINT_URL_<SERVICE>`, credentials), which is how the same code reaches
+ * AWS or the local twin; these overrides exist for tests and the CLI, which know the twin's
+ * endpoints without going through the environment.
+ */
+export interface ClientOptions {
+  region?: string;
+  endpoints?: Partial<Record<ServiceName, string>>;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  maxAttempts?: number;
+}
+
+export type ServiceName = 'cognito' | 'logs';
+
+function base(options: ClientOptions, service: ServiceName) {
+  const endpoint = options.endpoints?.[service];
+  return {
+    ...(options.region ? { region: options.region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  };
+}
+
+/** The one place that builds SDK clients. */
+export function createClients(options: ClientOptions = {}) {
+  return {
+    cognito: new CognitoIdentityProviderClient(base(options, 'cognito')),
+    logs: new CloudWatchLogsClient(base(options, 'logs')),
+  };
+}
+
+export type Clients = ReturnType<typeof createClients>;
