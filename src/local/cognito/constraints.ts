@@ -1,0 +1,169 @@
+import { ServiceError } from './errors.ts';
+
+/** A member's constraints as the service model states them. */
+export interface MemberRule {
+  type: 'string' | 'integer' | 'boolean' | 'list' | 'structure' | 'long';
+  required?: boolean;
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+  enum?: readonly string[];
+  /** Rules of a list's items or a structure's members. */
+  items?: MemberRule;
+  members?: Shape;
+}
+
+export type Shape = Record<string, MemberRule>;
+
+const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
+
+/**
+ * Checks a request against its shape the way the service does: every violation becomes one line
+ * of "N validation errors detected: …", answered as InvalidParameterException. SDKs do not
+ * check patterns or lengths on the client, so this is the only place such mistakes are caught.
+ *
+ * @throws ServiceError InvalidParameterException (or SerializationException for a wrong type).
+ */
+export function checkRequest(
+  input: Record<string, unknown>,
+  shape: Shape,
+  errorType = 'InvalidParameterException',
+): void {
+  const problems: string[] = [];
+  collect(input, shape, '', problems);
+  if (problems.length > 0) {
+    const count =
+      problems.length === 1 ? '1 validation error' : `${problems.length} validation errors`;
+    throw new ServiceError(errorType, `${count} detected: ${problems.join('; ')}`);
+  }
+}
+
+function collect(input: Record<string, unknown>, shape: Shape, prefix: string, problems: string[]) {
+  for (const [name, rule] of Object.entries(shape)) {
+    const path = prefix ? `${prefix}.${lowerFirst(name)}` : lowerFirst(name);
+    checkValue(input[name], rule, path, problems);
+  }
+}
+
+function checkValue(value: unknown, rule: MemberRule, path: string, problems: string[]) {
+  if (value === undefined || value === null) {
+    if (rule.required)
+      problems.push(
+        `Value null at '${path}' failed to satisfy constraint: Member must not be null`,
+      );
+    return;
+  }
+  const expected =
+    rule.type === 'long' || rule.type === 'integer'
+      ? 'number'
+      : rule.type === 'list'
+        ? 'array'
+        : rule.type === 'structure'
+          ? 'object'
+          : rule.type;
+  const actual = Array.isArray(value) ? 'array' : typeof value;
+  if (actual !== expected) {
+    throw new ServiceError(
+      'SerializationException',
+      `Unexpected value type for '${path}': expected ${rule.type}`,
+    );
+  }
+  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  if (typeof value === 'string') {
+    if (rule.min !== undefined && value.length < rule.min)
+      problems.push(
+        `Value ${shown} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
+      );
+    if (rule.max !== undefined && value.length > rule.max)
+      problems.push(
+        `Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`,
+      );
+    if (rule.pattern && value.length > 0 && !fullMatch(rule.pattern, value))
+      problems.push(
+        `Value ${shown} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}`,
+      );
+    if (rule.enum && !rule.enum.includes(value))
+      problems.push(
+        `Value ${shown} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${rule.enum.join(', ')}]`,
+      );
+  } else if (typeof value === 'number') {
+    if (!Number.isInteger(value))
+      throw new ServiceError(
+        'SerializationException',
+        `Unexpected value type for '${path}': expected an integer`,
+      );
+    if (rule.min !== undefined && value < rule.min)
+      problems.push(
+        `Value '${value}' at '${path}' failed to satisfy constraint: Member must have value greater than or equal to ${rule.min}`,
+      );
+    if (rule.max !== undefined && value > rule.max)
+      problems.push(
+        `Value '${value}' at '${path}' failed to satisfy constraint: Member must have value less than or equal to ${rule.max}`,
+      );
+  } else if (Array.isArray(value)) {
+    if (rule.min !== undefined && value.length < rule.min)
+      problems.push(
+        `Value at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
+      );
+    if (rule.max !== undefined && value.length > rule.max)
+      problems.push(
+        `Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`,
+      );
+    const items = rule.items;
+    if (items) {
+      for (const [i, item] of value.entries())
+        checkValue(item, items, `${path}.${i + 1}.member`, problems);
+    }
+  } else if (rule.members && typeof value === 'object') {
+    collect(value as Record<string, unknown>, rule.members, path, problems);
+  }
+}
+
+function fullMatch(pattern: RegExp, value: string): boolean {
+  const anchored = new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace('g', ''));
+  return anchored.test(value);
+}
+
+// Shapes shared by several operations (cognito-idp 2016-04-18 service model).
+export const UserPoolId: MemberRule = {
+  type: 'string',
+  required: true,
+  min: 1,
+  max: 55,
+  pattern: /[\w-]+_[0-9a-zA-Z]+/,
+};
+export const JobId: MemberRule = {
+  type: 'string',
+  required: true,
+  min: 1,
+  max: 55,
+  pattern: /import-[0-9a-zA-Z-]+/,
+};
+export const JobName: MemberRule = {
+  type: 'string',
+  required: true,
+  min: 1,
+  max: 128,
+  pattern: /[\w\s+=,.@-]+/,
+};
+export const RoleArn: MemberRule = {
+  type: 'string',
+  required: true,
+  min: 20,
+  max: 2048,
+  pattern:
+    /arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?/,
+};
+export const MaxResults: MemberRule = { type: 'integer', min: 1, max: 60 };
+export const PaginationKey: MemberRule = { type: 'string', min: 1, pattern: /[\S]+/ };
+export const Username: MemberRule = {
+  type: 'string',
+  required: true,
+  min: 1,
+  max: 128,
+  pattern: /[\p{L}\p{M}\p{S}\p{N}\p{P}]+/u,
+};
+export const PasswordHashingAlgorithm: MemberRule = {
+  type: 'string',
+  enum: ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'],
+};

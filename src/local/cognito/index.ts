@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { Faults } from './faults.ts';
+import { JobService } from './jobs.ts';
+import { defaultKnobs, defaultPace, type Knobs, type Pace } from './knobs.ts';
+import { LogsService } from './logs.ts';
+import { PoolService } from './pools.ts';
+import { UploadSigner } from './presign.ts';
+import { createCognitoServer, listen, type Services } from './server.ts';
+import { CognitoStore } from './store.ts';
+import { UserService } from './users.ts';
+
+export type { FaultRule, JobFault } from './faults.ts';
+export type { Knobs, Pace } from './knobs.ts';
+export { defaultKnobs, defaultPace } from './knobs.ts';
+
+export interface CognitoTwinOptions {
+  /** The data folder; the twin keeps its state in `<dataDir>/cognito/`. */
+  dataDir: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  knobs?: Partial<Knobs>;
+  pace?: Partial<Pace>;
+  account?: string;
+  maxJobsPerPool?: number;
+  now?: () => number;
+  onRequest?: Services['onRequest'];
+}
+
+export interface CognitoTwin {
+  /** `http://127.0.0.1:<port>`: the endpoint for Cognito and CloudWatch Logs clients. */
+  endpoint: string;
+  port: number;
+  /** Live knobs and pace: changing a field changes the twin's behaviour from the next request on. */
+  knobs: Knobs;
+  pace: Pace;
+  faults: Faults;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local Cognito service in-process: one call, a random or given port on 127.0.0.1,
+ * state under the data folder. Jobs that were running when the twin last stopped resume.
+ *
+ * @throws Error with code EADDRINUSE when the port is taken.
+ */
+export async function startCognitoTwin(options: CognitoTwinOptions): Promise<CognitoTwin> {
+  const now = options.now ?? Date.now;
+  const knobs: Knobs = { ...defaultKnobs, ...options.knobs };
+  const pace: Pace = { ...defaultPace, ...options.pace };
+  const account = options.account ?? '123456789012';
+  const store = new CognitoStore(join(options.dataDir, 'cognito'));
+  const secret = store.meta('upload-signing-secret', () => randomBytes(32).toString('hex'));
+  const signer = new UploadSigner(secret, now);
+  const faults = new Faults(now);
+  const pools = new PoolService(store, knobs, account, now);
+  const users = new UserService(store, pools);
+  let origin = '';
+  const jobs = new JobService({
+    store,
+    pools,
+    knobs,
+    pace,
+    faults,
+    signer,
+    account,
+    maxJobsPerPool: options.maxJobsPerPool ?? 1000,
+    now,
+    origin: () => origin,
+  });
+  const logs = new LogsService(store);
+  const server: Server = createCognitoServer({
+    pools,
+    users,
+    jobs,
+    logs,
+    faults,
+    signer,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
+  const host = options.host ?? '127.0.0.1';
+  let address: Awaited<ReturnType<typeof listen>>;
+  try {
+    address = await listen(server, options.port ?? 0, host);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  origin = `http://${host}:${address.port}`;
+  jobs.resume();
+  return {
+    endpoint: origin,
+    port: address.port,
+    knobs,
+    pace,
+    faults,
+    close: async () => {
+      jobs.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+    },
+  };
+}

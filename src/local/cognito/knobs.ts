@@ -1,0 +1,83 @@
+/**
+ * Behaviours of Cognito's import jobs that no primary source states (UNCONFIRMED in
+ * reference/cognito-import-spec.md). Each is a knob with the likeliest value as its default, so
+ * a test can pin the other reading, and so the day one is verified against AWS only a default
+ * changes. The section of the spec that raises each question is named beside it.
+ */
+export interface Knobs {
+  /** §2.5: the job ends Failed when (failed + skipped) / rows exceeds this fraction. */
+  failureThreshold: number;
+  /** §4: log line numbers count data rows from 1 ('data') or physical lines with the header as 1 ('file'). */
+  lineNumbering: 'data' | 'file';
+  /** §1.2: a UTF-8 BOM glues itself to the first column name ('corrupts-header': the job then fails on an unknown column) or fails the job outright. */
+  bom: 'corrupts-header' | 'fails-job';
+  /** §1.2: a header that lacks some GetCSVHeader columns is accepted ('subset') or fails the job ('all'). */
+  headerCompleteness: 'subset' | 'all';
+  /** §1.2: a trailing CR is stripped from each line (CRLF works) or kept as part of the last value. */
+  crlf: 'strip' | 'keep';
+  /** §1.2: an empty line is passed over ('skip', not counted) or is a row that fails. */
+  blankLines: 'skip' | 'fail-row';
+  /** §1.2: a row with more or fewer fields than the header fails that row or the whole job. */
+  fieldCountMismatch: 'fail-row' | 'fail-job';
+  /** §1.3: the rule for `cognito:mfa_enabled`: the current guide (blank allowed) or the 2023 guide (required). */
+  mfaRule: 'current' | '2023';
+  /** §1.4: whether `email` is checked for an `x@y` shape on import. */
+  checkEmailFormat: boolean;
+  /** §2.3: the error for Start/Stop on a job in the wrong state. */
+  wrongStateError: 'PreconditionNotMetException' | 'InvalidParameterException';
+  /** §2.3: the error for Start while another job is active in the account. */
+  activeJobError: 'PreconditionNotMetException' | 'LimitExceededException';
+  /** §2.2: a stop answers Stopped at once (as every published example) or Stopping, then Stopped after stopDelayMs. */
+  stopAnswers: 'Stopped' | 'Stopping';
+  stopDelayMs: number;
+  /** §2.2: a job that is not started within this many ms expires (observed ≈ 24.5 h; 24–48 h documented). */
+  expireAfterMs: number;
+  /** §2.2: whether a job whose file was uploaded can still expire. */
+  uploadedJobsExpire: boolean;
+  /** §2.4: counters move while InProgress (true) or appear only at completion. */
+  liveCounters: boolean;
+  /** §1.1: where custom attributes sit in GetCSVHeader, and whether `password_hash` is listed. */
+  customColumns: 'end' | 'start';
+  headerListsPasswordHash: boolean;
+  /** §1.6: hash import on this twin: allowed, or refused with the given error (ineligible pool). */
+  hashImport: 'enabled' | 'OperationNotEnabledException' | 'InvalidParameterException';
+  /** §5.2: how many jobs one ListUserImportJobs page holds at most (model list max 50, MaxResults max 60). */
+  listPageCap: number;
+  /** §3: whether the file can be uploaded again (replaced) before the job starts. */
+  reuploadBeforeStart: boolean;
+}
+
+export const defaultKnobs: Knobs = {
+  failureThreshold: 0.5,
+  lineNumbering: 'data',
+  bom: 'corrupts-header',
+  headerCompleteness: 'subset',
+  crlf: 'strip',
+  blankLines: 'skip',
+  fieldCountMismatch: 'fail-row',
+  mfaRule: 'current',
+  checkEmailFormat: true,
+  wrongStateError: 'PreconditionNotMetException',
+  activeJobError: 'PreconditionNotMetException',
+  stopAnswers: 'Stopped',
+  stopDelayMs: 1_000,
+  expireAfterMs: 24.5 * 3600 * 1000,
+  uploadedJobsExpire: true,
+  liveCounters: true,
+  customColumns: 'end',
+  headerListsPasswordHash: false,
+  hashImport: 'enabled',
+  listPageCap: 60,
+  reuploadBeforeStart: true,
+};
+
+/** How fast jobs move; the twin's defaults are quick, a test may slow them to watch each status. */
+export interface Pace {
+  /** Time spent in Pending before InProgress. */
+  pendingMs: number;
+  /** Rows handled per step of the importer, and the pause between steps. */
+  rowsPerStep: number;
+  stepDelayMs: number;
+}
+
+export const defaultPace: Pace = { pendingMs: 300, rowsPerStep: 5_000, stepDelayMs: 0 };

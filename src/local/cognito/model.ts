@@ -1,0 +1,79 @@
+/** A custom or standard attribute of a pool's schema, as DescribeUserPool shows it. */
+export interface SchemaAttribute {
+  Name: string;
+  AttributeDataType: 'String' | 'Number' | 'DateTime' | 'Boolean';
+  DeveloperOnlyAttribute: boolean;
+  Mutable: boolean;
+  Required: boolean;
+  StringAttributeConstraints?: { MinLength?: string; MaxLength?: string };
+  NumberAttributeConstraints?: { MinValue?: string; MaxValue?: string };
+}
+
+export interface Pool {
+  id: string;
+  name: string;
+  arn: string;
+  createdMs: number;
+  modifiedMs: number;
+  /** Every attribute, standard then custom (custom names carry the `custom:` prefix). */
+  schema: SchemaAttribute[];
+  autoVerifiedAttributes: string[];
+  usernameAttributes: string[];
+  aliasAttributes: string[];
+  mfaConfiguration: 'OFF' | 'ON' | 'OPTIONAL';
+  caseSensitive: boolean;
+  deletionProtection: 'ACTIVE' | 'INACTIVE';
+  /** Request members the twin keeps and echoes without acting on them. */
+  echo: Record<string, unknown>;
+}
+
+export type UserStatus = 'RESET_REQUIRED' | 'CONFIRMED' | 'FORCE_CHANGE_PASSWORD' | 'UNCONFIRMED';
+
+export interface StoredUser {
+  username: string;
+  attributes: Record<string, string>;
+  status: UserStatus;
+  enabled: boolean;
+  mfaEnabled?: boolean;
+  passwordHash?: { algorithm: string; value: string };
+  createdMs: number;
+  modifiedMs: number;
+}
+
+export type JobStatus =
+  | 'Created'
+  | 'Pending'
+  | 'InProgress'
+  | 'Stopping'
+  | 'Stopped'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Expired';
+
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['Pending', 'InProgress', 'Stopping'];
+
+export interface ImportJob {
+  jobId: string;
+  jobName: string;
+  userPoolId: string;
+  seq: number;
+  roleArn: string;
+  status: JobStatus;
+  createdMs: number;
+  startedMs?: number;
+  completedMs?: number;
+  completionMessage?: string;
+  imported: number;
+  skipped: number;
+  failed: number;
+  passwordHashingAlgorithm?: string;
+  preSignedUrl: string;
+  /** Set once the pre-signed PUT has completed. */
+  upload?: { file: string; bytes: number; atMs: number };
+  /** Where the importer is in the file, committed with the rows it covers, so a restart resumes exactly. */
+  progress?: { offset: number; physicalLine: number; dataRow: number; header?: string[] };
+  /** A fault armed for this job when it started. */
+  fault?: { kind: 'fail'; message: string } | { kind: 'never-finish' };
+  /** When a Stopping job becomes Stopped. */
+  stopAtMs?: number;
+}

@@ -1,0 +1,365 @@
+import { randomBytes } from 'node:crypto';
+import { checkRequest, MaxResults, PaginationKey, type Shape, UserPoolId } from './constraints.ts';
+import { invalidParameter, resourceNotFound } from './errors.ts';
+import type { Knobs } from './knobs.ts';
+import type { Pool, SchemaAttribute } from './model.ts';
+import type { CognitoStore } from './store.ts';
+
+/** GetCSVHeader's documented columns for a pool without custom attributes (spec §1.1), in order. */
+export const DOCUMENTED_CSV_HEADER = [
+  'name',
+  'given_name',
+  'family_name',
+  'middle_name',
+  'nickname',
+  'preferred_username',
+  'profile',
+  'picture',
+  'website',
+  'email',
+  'email_verified',
+  'gender',
+  'birthdate',
+  'zoneinfo',
+  'locale',
+  'phone_number',
+  'phone_number_verified',
+  'address',
+  'updated_at',
+  'cognito:mfa_enabled',
+  'cognito:username',
+] as const;
+
+const text = (Name: string, extra: Partial<SchemaAttribute> = {}): SchemaAttribute => ({
+  Name,
+  AttributeDataType: 'String',
+  DeveloperOnlyAttribute: false,
+  Mutable: true,
+  Required: false,
+  StringAttributeConstraints: { MinLength: '0', MaxLength: '2048' },
+  ...extra,
+});
+
+/** The standard attributes every pool has, as DescribeUserPool lists them. */
+function standardSchema(): SchemaAttribute[] {
+  return [
+    text('sub', {
+      Mutable: false,
+      Required: true,
+      StringAttributeConstraints: { MinLength: '1', MaxLength: '2048' },
+    }),
+    ...[
+      'name',
+      'given_name',
+      'family_name',
+      'middle_name',
+      'nickname',
+      'preferred_username',
+      'profile',
+      'picture',
+      'website',
+      'email',
+    ].map((n) => text(n)),
+    {
+      Name: 'email_verified',
+      AttributeDataType: 'Boolean',
+      DeveloperOnlyAttribute: false,
+      Mutable: true,
+      Required: false,
+    },
+    text('gender'),
+    text('birthdate', { StringAttributeConstraints: { MinLength: '10', MaxLength: '10' } }),
+    text('zoneinfo'),
+    text('locale'),
+    text('phone_number'),
+    {
+      Name: 'phone_number_verified',
+      AttributeDataType: 'Boolean',
+      DeveloperOnlyAttribute: false,
+      Mutable: true,
+      Required: false,
+    },
+    text('address'),
+    {
+      Name: 'updated_at',
+      AttributeDataType: 'Number',
+      DeveloperOnlyAttribute: false,
+      Mutable: true,
+      Required: false,
+      NumberAttributeConstraints: { MinValue: '0' },
+    },
+    text('identities'),
+  ];
+}
+
+const STANDARD_NAMES = new Set(standardSchema().map((a) => a.Name));
+
+const schemaAttributeShape: Shape = {
+  Name: { type: 'string', min: 1, max: 20, pattern: /[\p{L}\p{M}\p{S}\p{N}\p{P}]+/u },
+  AttributeDataType: { type: 'string', enum: ['String', 'Number', 'DateTime', 'Boolean'] },
+  DeveloperOnlyAttribute: { type: 'boolean' },
+  Mutable: { type: 'boolean' },
+  Required: { type: 'boolean' },
+  NumberAttributeConstraints: {
+    type: 'structure',
+    members: { MinValue: { type: 'string' }, MaxValue: { type: 'string' } },
+  },
+  StringAttributeConstraints: {
+    type: 'structure',
+    members: { MinLength: { type: 'string' }, MaxLength: { type: 'string' } },
+  },
+};
+
+const createShape: Shape = {
+  PoolName: { type: 'string', required: true, min: 1, max: 128, pattern: /[\w\s+=,.@-]+/ },
+  Schema: {
+    type: 'list',
+    min: 1,
+    max: 50,
+    items: { type: 'structure', members: schemaAttributeShape },
+  },
+  AutoVerifiedAttributes: {
+    type: 'list',
+    items: { type: 'string', enum: ['phone_number', 'email'] },
+  },
+  UsernameAttributes: { type: 'list', items: { type: 'string', enum: ['phone_number', 'email'] } },
+  AliasAttributes: {
+    type: 'list',
+    items: { type: 'string', enum: ['phone_number', 'email', 'preferred_username'] },
+  },
+  MfaConfiguration: { type: 'string', enum: ['OFF', 'ON', 'OPTIONAL'] },
+  UsernameConfiguration: {
+    type: 'structure',
+    members: { CaseSensitive: { type: 'boolean', required: true } },
+  },
+  DeletionProtection: { type: 'string', enum: ['ACTIVE', 'INACTIVE'] },
+};
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export function randomId(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const byte of bytes) out += ALNUM[byte % ALNUM.length];
+  return out;
+}
+
+const toNumber = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+
+function customAttribute(input: Record<string, unknown>): SchemaAttribute {
+  const type =
+    (input.AttributeDataType as SchemaAttribute['AttributeDataType'] | undefined) ?? 'String';
+  const name = `custom:${String(input.Name)}`;
+  const attribute: SchemaAttribute = {
+    Name: name,
+    AttributeDataType: type,
+    DeveloperOnlyAttribute: Boolean(input.DeveloperOnlyAttribute),
+    Mutable: input.Mutable === undefined ? true : Boolean(input.Mutable),
+    Required: false,
+  };
+  if (input.Required === true)
+    throw invalidParameter('Required custom attributes are not supported currently.');
+  if (type === 'String') {
+    const c = (input.StringAttributeConstraints ?? {}) as {
+      MinLength?: string;
+      MaxLength?: string;
+    };
+    const min = toNumber(c.MinLength) ?? 0;
+    const max = toNumber(c.MaxLength) ?? 2048;
+    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max > 2048 || min > max)
+      throw invalidParameter(
+        `Invalid StringAttributeConstraints for ${name}: MinLength and MaxLength must be integers with 0 <= MinLength <= MaxLength <= 2048.`,
+      );
+    attribute.StringAttributeConstraints = { MinLength: String(min), MaxLength: String(max) };
+  }
+  if (type === 'Number') {
+    const c = (input.NumberAttributeConstraints ?? {}) as { MinValue?: string; MaxValue?: string };
+    const min = toNumber(c.MinValue);
+    const max = toNumber(c.MaxValue);
+    if (
+      (min !== undefined && !Number.isFinite(min)) ||
+      (max !== undefined && !Number.isFinite(max)) ||
+      (min !== undefined && max !== undefined && min > max)
+    )
+      throw invalidParameter(`Invalid NumberAttributeConstraints for ${name}.`);
+    attribute.NumberAttributeConstraints = {
+      ...(c.MinValue !== undefined ? { MinValue: c.MinValue } : {}),
+      ...(c.MaxValue !== undefined ? { MaxValue: c.MaxValue } : {}),
+    };
+  }
+  return attribute;
+}
+
+/** The pool operations the pipeline and a person need around import jobs. */
+export class PoolService {
+  private readonly store: CognitoStore;
+  private readonly knobs: Knobs;
+  private readonly account: string;
+  private readonly now: () => number;
+
+  constructor(store: CognitoStore, knobs: Knobs, account: string, now: () => number) {
+    this.store = store;
+    this.knobs = knobs;
+    this.account = account;
+    this.now = now;
+  }
+
+  requirePool(id: string): Pool {
+    const pool = this.store.getPool(id);
+    if (!pool) throw resourceNotFound(`User pool ${id} does not exist.`);
+    return pool;
+  }
+
+  createUserPool(input: Record<string, unknown>, region: string) {
+    checkRequest(input, createShape);
+    const schema = standardSchema();
+    const customs: SchemaAttribute[] = [];
+    for (const entry of (input.Schema ?? []) as Record<string, unknown>[]) {
+      const name = String(entry.Name);
+      const standard = schema.find((a) => a.Name === name);
+      if (standard) {
+        if (entry.Required === true) standard.Required = true;
+        if (entry.Mutable === false) standard.Mutable = false;
+        continue;
+      }
+      if (name.startsWith('custom:') || name.startsWith('dev:'))
+        throw invalidParameter(
+          `Attribute name ${name} is invalid: give custom attribute names without the custom: prefix.`,
+        );
+      if (customs.some((c) => c.Name === `custom:${name}`))
+        throw invalidParameter(`Duplicate attribute name: ${name}`);
+      customs.push(customAttribute(entry));
+    }
+    if (customs.length > 50)
+      throw invalidParameter('A user pool can have at most 50 custom attributes.');
+    const usernameAttributes = (input.UsernameAttributes ?? []) as string[];
+    const aliasAttributes = (input.AliasAttributes ?? []) as string[];
+    if (usernameAttributes.length > 0 && aliasAttributes.length > 0)
+      throw invalidParameter(
+        'Only one of AliasAttributes and UsernameAttributes can be set in a User Pool.',
+      );
+    const id = `${region}_${randomId(9)}`;
+    const now = this.now();
+    const known = new Set(Object.keys(createShape));
+    const echo = Object.fromEntries(Object.entries(input).filter(([key]) => !known.has(key)));
+    const pool: Pool = {
+      id,
+      name: String(input.PoolName),
+      arn: `arn:aws:cognito-idp:${region}:${this.account}:userpool/${id}`,
+      createdMs: now,
+      modifiedMs: now,
+      schema: [...schema, ...customs],
+      autoVerifiedAttributes: [...new Set((input.AutoVerifiedAttributes ?? []) as string[])],
+      usernameAttributes,
+      aliasAttributes,
+      mfaConfiguration: (input.MfaConfiguration as Pool['mfaConfiguration'] | undefined) ?? 'OFF',
+      // Pools created through the API without a UsernameConfiguration are case-sensitive.
+      caseSensitive:
+        (input.UsernameConfiguration as { CaseSensitive?: boolean } | undefined)?.CaseSensitive ??
+        true,
+      deletionProtection:
+        (input.DeletionProtection as Pool['deletionProtection'] | undefined) ?? 'INACTIVE',
+      echo,
+    };
+    this.store.putPool(pool);
+    return { UserPool: this.describe(pool) };
+  }
+
+  describe(pool: Pool) {
+    return {
+      Id: pool.id,
+      Name: pool.name,
+      Arn: pool.arn,
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 8,
+          RequireUppercase: true,
+          RequireLowercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+          TemporaryPasswordValidityDays: 7,
+        },
+      },
+      DeletionProtection: pool.deletionProtection,
+      LambdaConfig: {},
+      LastModifiedDate: pool.modifiedMs / 1000,
+      CreationDate: pool.createdMs / 1000,
+      SchemaAttributes: pool.schema,
+      AutoVerifiedAttributes: pool.autoVerifiedAttributes,
+      ...(pool.usernameAttributes.length ? { UsernameAttributes: pool.usernameAttributes } : {}),
+      ...(pool.aliasAttributes.length ? { AliasAttributes: pool.aliasAttributes } : {}),
+      MfaConfiguration: pool.mfaConfiguration,
+      EstimatedNumberOfUsers: this.store.countUsers(pool.id),
+      UsernameConfiguration: { CaseSensitive: pool.caseSensitive },
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: false, UnusedAccountValidityDays: 7 },
+      ...pool.echo,
+    };
+  }
+
+  describeUserPool(input: Record<string, unknown>) {
+    checkRequest(input, { UserPoolId });
+    return { UserPool: this.describe(this.requirePool(String(input.UserPoolId))) };
+  }
+
+  listUserPools(input: Record<string, unknown>) {
+    checkRequest(input, {
+      MaxResults: { ...MaxResults, required: true },
+      NextToken: PaginationKey,
+    });
+    const after = input.NextToken ? decodeToken(String(input.NextToken)) : 0;
+    const page = this.store.listPools(after, Number(input.MaxResults));
+    return {
+      UserPools: page.pools.map((pool) => ({
+        Id: pool.id,
+        Name: pool.name,
+        LambdaConfig: {},
+        LastModifiedDate: pool.modifiedMs / 1000,
+        CreationDate: pool.createdMs / 1000,
+      })),
+      ...(page.more ? { NextToken: encodeToken(page.lastSeq) } : {}),
+    };
+  }
+
+  deleteUserPool(input: Record<string, unknown>, onDeleted: (poolId: string) => void) {
+    checkRequest(input, { UserPoolId });
+    const pool = this.requirePool(String(input.UserPoolId));
+    if (pool.deletionProtection === 'ACTIVE')
+      throw invalidParameter(
+        'The user pool cannot be deleted because deletion protection is activated.',
+      );
+    this.store.tx(() => this.store.deletePool(pool.id));
+    onDeleted(pool.id);
+    return {};
+  }
+
+  /** The columns an import CSV for this pool may have (spec §1.1). */
+  csvHeader(pool: Pool): string[] {
+    const customs = pool.schema.filter((a) => a.Name.startsWith('custom:')).map((a) => a.Name);
+    const documented = [...DOCUMENTED_CSV_HEADER];
+    const header =
+      this.knobs.customColumns === 'start'
+        ? [...customs, ...documented]
+        : [...documented, ...customs];
+    if (this.knobs.headerListsPasswordHash) header.push('password_hash');
+    return header;
+  }
+
+  getCSVHeader(input: Record<string, unknown>) {
+    checkRequest(input, { UserPoolId });
+    const pool = this.requirePool(String(input.UserPoolId));
+    return { UserPoolId: pool.id, CSVHeader: this.csvHeader(pool) };
+  }
+}
+
+export function isStandardAttribute(name: string): boolean {
+  return STANDARD_NAMES.has(name);
+}
+
+function encodeToken(seq: number): string {
+  return Buffer.from(`pools#${seq}`).toString('base64url');
+}
+
+function decodeToken(token: string): number {
+  const match = /^pools#(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
+  if (!match) throw invalidParameter('Invalid pagination token.');
+  return Number(match[1]);
+}

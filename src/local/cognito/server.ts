@@ -1,0 +1,260 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ServiceError } from './errors.ts';
+import type { FaultRule, Faults, JobFault } from './faults.ts';
+import type { JobService } from './jobs.ts';
+import type { LogsService } from './logs.ts';
+import type { PoolService } from './pools.ts';
+import { UPLOAD_PATH_PREFIX, type UploadSigner } from './presign.ts';
+import type { UserService } from './users.ts';
+
+type Handler = (input: Record<string, unknown>, region: string) => unknown;
+
+export interface Services {
+  pools: PoolService;
+  users: UserService;
+  jobs: JobService;
+  logs: LogsService;
+  faults: Faults;
+  signer: UploadSigner;
+  onRequest?: (entry: { service: string; operation: string; status: number; ms: number }) => void;
+}
+
+const MAX_JSON_BODY = 1 << 20;
+
+/** The region a request was signed for, read from its SigV4 credential scope. */
+function regionOf(req: IncomingMessage): string {
+  const match = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(
+    String(req.headers.authorization ?? ''),
+  );
+  return match?.[1] ?? 'us-east-1';
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ServiceError('SerializationException', 'The request body is too large.', 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': randomBytes(16).toString('hex'),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
+  res.end(payload);
+}
+
+function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * The twin's HTTP front: the AWS JSON 1.1 protocol for Cognito
+ * (`AWSCognitoIdentityProviderService.<Op>`) and CloudWatch Logs (`Logs_20140328.<Op>`), the
+ * pre-signed upload PUT, and a small control API (`/_twin/…`) for arming faults from outside.
+ */
+export function createCognitoServer(services: Services): Server {
+  const cognito: Record<string, Handler> = {
+    CreateUserPool: (input, region) => services.pools.createUserPool(input, region),
+    DescribeUserPool: (input) => services.pools.describeUserPool(input),
+    ListUserPools: (input) => services.pools.listUserPools(input),
+    DeleteUserPool: (input) => services.pools.deleteUserPool(input, () => {}),
+    GetCSVHeader: (input) => services.pools.getCSVHeader(input),
+    ListUsers: (input) => services.users.listUsers(input),
+    AdminGetUser: (input) => services.users.adminGetUser(input),
+    CreateUserImportJob: (input) => services.jobs.createUserImportJob(input),
+    StartUserImportJob: (input) => services.jobs.startUserImportJob(input),
+    StopUserImportJob: (input) => services.jobs.stopUserImportJob(input),
+    DescribeUserImportJob: (input) => services.jobs.describeUserImportJob(input),
+    ListUserImportJobs: (input) => services.jobs.listUserImportJobs(input),
+  };
+  const logs: Record<string, Handler> = {
+    GetLogEvents: (input) => services.logs.getLogEvents(input),
+    FilterLogEvents: (input) => services.logs.filterLogEvents(input),
+    DescribeLogStreams: (input) => services.logs.describeLogStreams(input),
+    DescribeLogGroups: (input) => services.logs.describeLogGroups(input),
+  };
+
+  async function handleJson(req: IncomingMessage, res: ServerResponse, target: string) {
+    const started = performance.now();
+    const [prefix = '', operation = ''] = target.split('.');
+    const service =
+      prefix === 'AWSCognitoIdentityProviderService'
+        ? 'cognito-idp'
+        : prefix === 'Logs_20140328'
+          ? 'logs'
+          : '';
+    const handler =
+      service === 'cognito-idp'
+        ? cognito[operation]
+        : service === 'logs'
+          ? logs[operation]
+          : undefined;
+    let status = 200;
+    try {
+      if (!handler)
+        throw new ServiceError(
+          'UnknownOperationException',
+          `The local twin does not implement ${target || 'this operation'}.`,
+        );
+      const raw = await readBody(req, MAX_JSON_BODY);
+      let input: unknown;
+      try {
+        input = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new ServiceError('SerializationException', 'The request body is not valid JSON.');
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input))
+        throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
+      services.faults.check(operation);
+      sendJson(res, 200, handler(input as Record<string, unknown>, regionOf(req)));
+    } catch (error) {
+      const known =
+        error instanceof ServiceError
+          ? error
+          : new ServiceError('InternalErrorException', 'An internal error occurred.', 500);
+      status = known.status;
+      if (!(error instanceof ServiceError))
+        process.emitWarning(`cognito twin: ${operation} failed: ${(error as Error).message}`);
+      sendJson(
+        res,
+        known.status,
+        { __type: known.type, message: known.message, ...known.extra },
+        known.type,
+      );
+    } finally {
+      services.onRequest?.({ service, operation, status, ms: performance.now() - started });
+    }
+  }
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const sse = req.headers['x-amz-server-side-encryption'];
+    const checked = services.signer.check(
+      req.method ?? '',
+      url,
+      req.headers.host,
+      Array.isArray(sse) ? sse[0] : sse,
+    );
+    if (!checked.ok) {
+      req.resume();
+      sendXmlError(res, checked.status, checked.code, checked.message);
+      return;
+    }
+    const final = services.jobs.uploadFileFor(checked.jobId);
+    const partial = `${final}.${randomBytes(6).toString('hex')}.part`;
+    const hash = createHash('md5');
+    let bytes = 0;
+    const out = createWriteStream(partial);
+    req.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
+    req.pipe(out);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        out.on('finish', resolve);
+        out.on('error', reject);
+        req.on('error', reject);
+        req.on('aborted', () => reject(new Error('upload aborted')));
+      });
+    } catch {
+      rmSync(partial, { force: true });
+      if (!res.headersSent)
+        sendXmlError(res, 400, 'IncompleteBody', 'The request body terminated unexpectedly');
+      return;
+    }
+    // The upload becomes the job's file only once complete: a broken PUT leaves no half file behind.
+    renameSync(partial, final);
+    const accepted = services.jobs.acceptUpload(checked.jobId, final, bytes);
+    if (!accepted.ok) {
+      rmSync(final, { force: true });
+      sendXmlError(res, 403, 'AccessDenied', accepted.message);
+      return;
+    }
+    res.writeHead(200, {
+      etag: `"${hash.digest('hex')}"`,
+      'x-amz-server-side-encryption': 'aws:kms',
+      'content-length': 0,
+    });
+    res.end();
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const reply = (status: number, body: unknown) => {
+      const payload = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(payload);
+    };
+    if (url.pathname === '/_twin/health') return reply(200, { ok: true });
+    if (url.pathname === '/_twin/faults' && req.method === 'DELETE') {
+      services.faults.clear();
+      return reply(200, { ok: true });
+    }
+    if (url.pathname === '/_twin/faults' && req.method === 'POST') {
+      const body = JSON.parse((await readBody(req, MAX_JSON_BODY)).toString('utf8')) as {
+        rules?: FaultRule[];
+        jobs?: JobFault[];
+      };
+      for (const rule of body.rules ?? []) services.faults.add(rule);
+      for (const fault of body.jobs ?? []) services.faults.addJobFault(fault);
+      return reply(200, { ok: true });
+    }
+    return reply(404, { message: 'Not found' });
+  }
+
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://twin');
+    const target = req.headers['x-amz-target'];
+    let work: Promise<void>;
+    if (req.method === 'POST' && url.pathname === '/' && typeof target === 'string')
+      work = handleJson(req, res, target);
+    else if (url.pathname.startsWith(UPLOAD_PATH_PREFIX)) work = handleUpload(req, res, url);
+    else if (url.pathname.startsWith('/_twin/')) work = handleControl(req, res, url);
+    else if (req.method === 'POST' && url.pathname === '/') work = handleJson(req, res, '');
+    else {
+      req.resume();
+      sendXmlError(res, 404, 'NotFound', 'The local Cognito twin has nothing at this address.');
+      return;
+    }
+    work.catch((error: unknown) => {
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          __type: 'InternalErrorException',
+          message: 'An internal error occurred.',
+        });
+      process.emitWarning(`cognito twin: request failed: ${(error as Error).message}`);
+    });
+  });
+}
+
+export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

@@ -1,0 +1,188 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Database, openDatabase, transaction } from '../sqlite.ts';
+import type { ImportJob, Pool, StoredUser } from './model.ts';
+
+/**
+ * The twin's durable state: pools, users, jobs and import logs in one SQLite file under the data
+ * folder. Every change is one transaction, so a crash mid-write loses nothing committed and
+ * leaves nothing half done, and a restarted twin finds everything as it was.
+ */
+export class CognitoStore {
+  readonly db: Database;
+  readonly uploadsDir: string;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.uploadsDir = join(dir, 'uploads');
+    mkdirSync(this.uploadsDir, { recursive: true });
+    this.db = openDatabase(join(dir, 'cognito.sqlite'));
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS pools (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS users (
+        pool_id TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (pool_id, key));
+      CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS jobs_by_pool ON jobs (pool_id, seq);
+      CREATE TABLE IF NOT EXISTS log_streams (
+        grp TEXT NOT NULL, stream TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (grp, stream));
+      CREATE TABLE IF NOT EXISTS log_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, stream TEXT NOT NULL,
+        ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (grp, stream, id);
+    `);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  tx<T>(work: () => T): T {
+    return transaction(this.db, work);
+  }
+
+  meta(key: string, make: () => string): string {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
+    if (row) return row.value;
+    const value = make();
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    return value;
+  }
+
+  nextSeq(name: string): number {
+    const current = Number(this.meta(`seq:${name}`, () => '0'));
+    this.db
+      .prepare('UPDATE meta SET value = ? WHERE key = ?')
+      .run(String(current + 1), `seq:${name}`);
+    return current + 1;
+  }
+
+  // Pools
+  putPool(pool: Pool): void {
+    this.db
+      .prepare(
+        'INSERT INTO pools (id, seq, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
+      )
+      .run(pool.id, this.nextSeq('pool'), JSON.stringify(pool));
+  }
+
+  getPool(id: string): Pool | undefined {
+    const row = this.db.prepare('SELECT doc FROM pools WHERE id = ?').get(id) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc) as Pool) : undefined;
+  }
+
+  listPools(afterSeq: number, limit: number): { pools: Pool[]; lastSeq: number; more: boolean } {
+    const rows = this.db
+      .prepare('SELECT seq, doc FROM pools WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(afterSeq, limit + 1) as { seq: number; doc: string }[];
+    const page = rows.slice(0, limit);
+    return {
+      pools: page.map((row) => JSON.parse(row.doc) as Pool),
+      lastSeq: page.at(-1)?.seq ?? afterSeq,
+      more: rows.length > limit,
+    };
+  }
+
+  deletePool(id: string): void {
+    this.db.prepare('DELETE FROM users WHERE pool_id = ?').run(id);
+    this.db.prepare('DELETE FROM pools WHERE id = ?').run(id);
+  }
+
+  // Users
+  getUser(poolId: string, key: string): StoredUser | undefined {
+    const row = this.db
+      .prepare('SELECT doc FROM users WHERE pool_id = ? AND key = ?')
+      .get(poolId, key) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as StoredUser) : undefined;
+  }
+
+  hasUser(poolId: string, key: string): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM users WHERE pool_id = ? AND key = ?').get(poolId, key) !==
+      undefined
+    );
+  }
+
+  putUser(poolId: string, key: string, user: StoredUser): void {
+    this.db
+      .prepare(
+        'INSERT INTO users (pool_id, key, doc) VALUES (?, ?, ?) ON CONFLICT (pool_id, key) DO UPDATE SET doc = excluded.doc',
+      )
+      .run(poolId, key, JSON.stringify(user));
+  }
+
+  countUsers(poolId: string): number {
+    const row = this.db
+      .prepare('SELECT count(*) AS n FROM users WHERE pool_id = ?')
+      .get(poolId) as { n: number };
+    return row.n;
+  }
+
+  /** Users in key order after `afterKey`, for paging. */
+  scanUsers(poolId: string, afterKey: string, limit: number): { key: string; user: StoredUser }[] {
+    const rows = this.db
+      .prepare('SELECT key, doc FROM users WHERE pool_id = ? AND key > ? ORDER BY key LIMIT ?')
+      .all(poolId, afterKey, limit) as { key: string; doc: string }[];
+    return rows.map((row) => ({ key: row.key, user: JSON.parse(row.doc) as StoredUser }));
+  }
+
+  // Jobs
+  putJob(job: ImportJob): void {
+    this.db
+      .prepare(
+        'INSERT INTO jobs (id, pool_id, seq, status, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc',
+      )
+      .run(job.jobId, job.userPoolId, job.seq, job.status, JSON.stringify(job));
+  }
+
+  getJob(jobId: string): ImportJob | undefined {
+    const row = this.db.prepare('SELECT doc FROM jobs WHERE id = ?').get(jobId) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc) as ImportJob) : undefined;
+  }
+
+  countJobs(poolId: string): number {
+    const row = this.db.prepare('SELECT count(*) AS n FROM jobs WHERE pool_id = ?').get(poolId) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  /** Jobs of a pool, newest first, with seq below `beforeSeq`. */
+  listJobs(poolId: string, beforeSeq: number, limit: number): ImportJob[] {
+    const rows = this.db
+      .prepare('SELECT doc FROM jobs WHERE pool_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
+      .all(poolId, beforeSeq, limit) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as ImportJob);
+  }
+
+  jobsWithStatus(statuses: readonly string[]): ImportJob[] {
+    const marks = statuses.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(`SELECT doc FROM jobs WHERE status IN (${marks}) ORDER BY seq`)
+      .all(...statuses) as {
+      doc: string;
+    }[];
+    return rows.map((row) => JSON.parse(row.doc) as ImportJob);
+  }
+
+  // Logs
+  ensureLogStream(group: string, stream: string, now: number): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO log_streams (grp, stream, created_ms) VALUES (?, ?, ?)')
+      .run(group, stream, now);
+  }
+
+  appendLog(group: string, stream: string, ts: number, message: string): void {
+    this.db
+      .prepare('INSERT INTO log_events (grp, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)')
+      .run(group, stream, ts, ts, message);
+  }
+}
