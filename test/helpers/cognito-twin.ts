@@ -77,3 +77,31 @@ export async function waitForJob(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Creates, uploads, starts and waits for one import job; answers the finished job. */
+export async function importCsv(
+  f: TwinFixture,
+  poolId: string,
+  csv: string,
+  jobInput: { PasswordHashingAlgorithm?: 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256' } = {},
+) {
+  const { CreateUserImportJobCommand, StartUserImportJobCommand, DescribeUserImportJobCommand } =
+    await import('@aws-sdk/client-cognito-identity-provider');
+  const created = await f.cognito.send(
+    new CreateUserImportJobCommand({
+      UserPoolId: poolId,
+      JobName: 'import',
+      CloudWatchLogsRoleArn: ROLE_ARN,
+      ...jobInput,
+    }),
+  );
+  const jobId = created.UserImportJob?.JobId as string;
+  const put = await upload(created.UserImportJob?.PreSignedUrl as string, csv);
+  if (put.status !== 200) throw new Error(`upload answered ${put.status}`);
+  await f.cognito.send(new StartUserImportJobCommand({ UserPoolId: poolId, JobId: jobId }));
+  const describe = async () =>
+    (await f.cognito.send(new DescribeUserImportJobCommand({ UserPoolId: poolId, JobId: jobId })))
+      .UserImportJob ?? {};
+  await waitForJob(describe, ['Succeeded', 'Failed', 'Stopped']);
+  return describe();
+}

@@ -24,7 +24,7 @@ import { importLogGroup, importLogStream } from './logs.ts';
 import { ACTIVE_STATUSES, type ImportJob, type JobStatus, type Pool } from './model.ts';
 import { type PoolService, randomId } from './pools.ts';
 import type { UploadSigner } from './presign.ts';
-import { COMPLETION, checkHeader, checkRow, MESSAGES } from './rows.ts';
+import { COMPLETION, checkHeader, checkRow, MESSAGES, trimAscii } from './rows.ts';
 import type { CognitoStore } from './store.ts';
 import { usernameKey } from './users.ts';
 
@@ -319,7 +319,17 @@ export class JobService {
     this.cancel(jobId);
     const timer = setTimeout(() => {
       this.timers.delete(jobId);
-      this.step(jobId);
+      try {
+        this.step(jobId);
+      } catch (error) {
+        // A bug or a disk error must not take the twin down: the job fails, as a job would in Cognito.
+        process.emitWarning(
+          `cognito twin: import job ${jobId} failed: ${(error as Error).message}`,
+        );
+        const job = this.deps.store.getJob(jobId);
+        if (job && !TERMINAL.includes(job.status))
+          this.deps.store.tx(() => this.finish(job, 'Failed', COMPLETION.internal));
+      }
     }, delayMs);
     timer.unref();
     this.timers.set(jobId, timer);
@@ -396,7 +406,7 @@ export class JobService {
           );
           return true;
         }
-        const header = headerLine.split(',').map((column) => column.trim());
+        const header = headerLine.split(',').map(trimAscii);
         const problem =
           batch.lines.length === 0
             ? COMPLETION.unparsable('the file is empty.')

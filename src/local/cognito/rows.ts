@@ -1,6 +1,12 @@
 import type { Knobs } from './knobs.ts';
 import type { Pool } from './model.ts';
 
+/**
+ * Trims as a JVM-style reader does: ASCII spaces and control characters only, so a BOM stays
+ * glued to the first column name, unlike String.prototype.trim, which would remove it.
+ */
+export const trimAscii = (value: string) => value.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+
 /** Splits one line of Cognito's dialect: `\,` is a comma inside a value, values are trimmed, no quoting. */
 export function splitCognitoLine(line: string): string[] {
   const fields: string[] = [];
@@ -11,13 +17,13 @@ export function splitCognitoLine(line: string): string[] {
       current += ',';
       i++;
     } else if (ch === ',') {
-      fields.push(current.trim());
+      fields.push(trimAscii(current));
       current = '';
     } else {
       current += ch;
     }
   }
-  fields.push(current.trim());
+  fields.push(trimAscii(current));
   return fields;
 }
 
@@ -36,6 +42,7 @@ export const COMPLETION = {
   expired: 'The user import job has expired.',
   // UNCONFIRMED wordings (spec §2.5): the twin's own, kept within the model's 128 characters.
   poolDeleted: 'The user pool of this import job was deleted.',
+  internal: 'An internal error occurred while importing users.',
   hashColumnMissing:
     'The CSV file has no password_hash column, which a password hash import requires.',
   unparsable: (reason: string) => `The CSV file could not be parsed: ${reason}`.slice(0, 128),
