@@ -5,7 +5,13 @@ import type { Pool } from './model.ts';
  * Trims as a JVM-style reader does: ASCII spaces and control characters only, so a BOM stays
  * glued to the first column name, unlike String.prototype.trim, which would remove it.
  */
-export const trimAscii = (value: string) => value.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '');
+export function trimAscii(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value.charCodeAt(start) <= 0x20) start++;
+  while (end > start && value.charCodeAt(end - 1) <= 0x20) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
 
 /** Splits one line of Cognito's dialect: `\,` is a comma inside a value, values are trimmed, no quoting. */
 export function splitCognitoLine(line: string): string[] {
