@@ -886,3 +886,27 @@ describe('durability', () => {
     expect(UserImportJobs).toHaveLength(40);
   });
 });
+
+describe('log group names', () => {
+  it('writes a pool name with spaces into a group name CloudWatch allows, found by the pool prefix', async () => {
+    const p = await pool({ PoolName: 'Migration rehearsal' });
+    const job = await importCsv(f, p.id, csv(HEADER, ...rows(1)));
+    const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+    const { logGroups } = await f.logs.send(
+      new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/cognito/userpools/${p.id}/` }),
+    );
+    expect(logGroups?.map((g) => g.logGroupName)).toEqual([
+      `/aws/cognito/userpools/${p.id}/Migration_rehearsal`,
+    ]);
+    const { events } = await f.logs.send(
+      new GetLogEventsCommand({
+        logGroupName: logGroups?.[0]?.logGroupName,
+        logStreamName: `${job.JobId}/import`,
+        startFromHead: true,
+      }),
+    );
+    expect(events?.map((e) => e.message)).toEqual([
+      '[SUCCEEDED] Line Number 1 - The import succeeded.',
+    ]);
+  });
+});

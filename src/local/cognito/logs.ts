@@ -2,9 +2,17 @@ import { checkRequest, type Shape } from './constraints.ts';
 import { ServiceError } from './errors.ts';
 import type { CognitoStore } from './store.ts';
 
-/** The log group and stream Cognito writes an import job's per-line results to (spec §4). */
+/**
+ * The log group Cognito writes an import job's per-line results to (spec §4):
+ * `/aws/cognito/userpools/<poolId>/<poolName>`. Pool names may hold spaces and `+=,@`, which
+ * CloudWatch does not allow in group names; how Cognito maps them is UNCONFIRMED, so the twin
+ * replaces each with `_`, and readers should find the group by the `/aws/cognito/userpools/<poolId>/`
+ * prefix rather than rebuild the name.
+ */
 export const importLogGroup = (poolId: string, poolName: string) =>
-  `/aws/cognito/userpools/${poolId}/${poolName}`;
+  `/aws/cognito/userpools/${poolId}/${poolName.replace(/[^.\-_/#A-Za-z0-9]/g, '_')}`;
+
+/** The stream of one job: `<jobId>/<jobName>`. */
 export const importLogStream = (jobId: string, jobName: string) => `${jobId}/${jobName}`;
 
 const notFound = (what: string) =>

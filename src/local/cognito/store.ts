@@ -35,6 +35,18 @@ export class CognitoStore {
     `);
   }
 
+  private readonly statements = new Map<string, ReturnType<Database['prepare']>>();
+
+  /** Prepared once, reused: preparing per row would cost more than the row itself. */
+  private stmt(sql: string): ReturnType<Database['prepare']> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   close(): void {
     this.db.close();
   }
@@ -44,43 +56,40 @@ export class CognitoStore {
   }
 
   meta(key: string, make: () => string): string {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as
       | { value: string }
       | undefined;
     if (row) return row.value;
     const value = make();
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
     return value;
   }
 
   nextSeq(name: string): number {
     const current = Number(this.meta(`seq:${name}`, () => '0'));
-    this.db
-      .prepare('UPDATE meta SET value = ? WHERE key = ?')
-      .run(String(current + 1), `seq:${name}`);
+    this.stmt('UPDATE meta SET value = ? WHERE key = ?').run(String(current + 1), `seq:${name}`);
     return current + 1;
   }
 
   // Pools
   putPool(pool: Pool): void {
-    this.db
-      .prepare(
-        'INSERT INTO pools (id, seq, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
-      )
-      .run(pool.id, this.nextSeq('pool'), JSON.stringify(pool));
+    this.stmt(
+      'INSERT INTO pools (id, seq, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
+    ).run(pool.id, this.nextSeq('pool'), JSON.stringify(pool));
   }
 
   getPool(id: string): Pool | undefined {
-    const row = this.db.prepare('SELECT doc FROM pools WHERE id = ?').get(id) as
+    const row = this.stmt('SELECT doc FROM pools WHERE id = ?').get(id) as
       | { doc: string }
       | undefined;
     return row ? (JSON.parse(row.doc) as Pool) : undefined;
   }
 
   listPools(afterSeq: number, limit: number): { pools: Pool[]; lastSeq: number; more: boolean } {
-    const rows = this.db
-      .prepare('SELECT seq, doc FROM pools WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit + 1) as { seq: number; doc: string }[];
+    const rows = this.stmt('SELECT seq, doc FROM pools WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      afterSeq,
+      limit + 1,
+    ) as { seq: number; doc: string }[];
     const page = rows.slice(0, limit);
     return {
       pools: page.map((row) => JSON.parse(row.doc) as Pool),
@@ -90,66 +99,61 @@ export class CognitoStore {
   }
 
   deletePool(id: string): void {
-    this.db.prepare('DELETE FROM users WHERE pool_id = ?').run(id);
-    this.db.prepare('DELETE FROM pools WHERE id = ?').run(id);
+    this.stmt('DELETE FROM users WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM pools WHERE id = ?').run(id);
   }
 
   // Users
   getUser(poolId: string, key: string): StoredUser | undefined {
-    const row = this.db
-      .prepare('SELECT doc FROM users WHERE pool_id = ? AND key = ?')
-      .get(poolId, key) as { doc: string } | undefined;
+    const row = this.stmt('SELECT doc FROM users WHERE pool_id = ? AND key = ?').get(poolId, key) as
+      | { doc: string }
+      | undefined;
     return row ? (JSON.parse(row.doc) as StoredUser) : undefined;
   }
 
   hasUser(poolId: string, key: string): boolean {
     return (
-      this.db.prepare('SELECT 1 FROM users WHERE pool_id = ? AND key = ?').get(poolId, key) !==
-      undefined
+      this.stmt('SELECT 1 FROM users WHERE pool_id = ? AND key = ?').get(poolId, key) !== undefined
     );
   }
 
   putUser(poolId: string, key: string, user: StoredUser): void {
-    this.db
-      .prepare(
-        'INSERT INTO users (pool_id, key, doc) VALUES (?, ?, ?) ON CONFLICT (pool_id, key) DO UPDATE SET doc = excluded.doc',
-      )
-      .run(poolId, key, JSON.stringify(user));
+    this.stmt(
+      'INSERT INTO users (pool_id, key, doc) VALUES (?, ?, ?) ON CONFLICT (pool_id, key) DO UPDATE SET doc = excluded.doc',
+    ).run(poolId, key, JSON.stringify(user));
   }
 
   countUsers(poolId: string): number {
-    const row = this.db
-      .prepare('SELECT count(*) AS n FROM users WHERE pool_id = ?')
-      .get(poolId) as { n: number };
+    const row = this.stmt('SELECT count(*) AS n FROM users WHERE pool_id = ?').get(poolId) as {
+      n: number;
+    };
     return row.n;
   }
 
   /** Users in key order after `afterKey`, for paging. */
   scanUsers(poolId: string, afterKey: string, limit: number): { key: string; user: StoredUser }[] {
-    const rows = this.db
-      .prepare('SELECT key, doc FROM users WHERE pool_id = ? AND key > ? ORDER BY key LIMIT ?')
-      .all(poolId, afterKey, limit) as { key: string; doc: string }[];
+    const rows = this.stmt(
+      'SELECT key, doc FROM users WHERE pool_id = ? AND key > ? ORDER BY key LIMIT ?',
+    ).all(poolId, afterKey, limit) as { key: string; doc: string }[];
     return rows.map((row) => ({ key: row.key, user: JSON.parse(row.doc) as StoredUser }));
   }
 
   // Jobs
   putJob(job: ImportJob): void {
-    this.db
-      .prepare(
-        'INSERT INTO jobs (id, pool_id, seq, status, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc',
-      )
-      .run(job.jobId, job.userPoolId, job.seq, job.status, JSON.stringify(job));
+    this.stmt(
+      'INSERT INTO jobs (id, pool_id, seq, status, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, doc = excluded.doc',
+    ).run(job.jobId, job.userPoolId, job.seq, job.status, JSON.stringify(job));
   }
 
   getJob(jobId: string): ImportJob | undefined {
-    const row = this.db.prepare('SELECT doc FROM jobs WHERE id = ?').get(jobId) as
+    const row = this.stmt('SELECT doc FROM jobs WHERE id = ?').get(jobId) as
       | { doc: string }
       | undefined;
     return row ? (JSON.parse(row.doc) as ImportJob) : undefined;
   }
 
   countJobs(poolId: string): number {
-    const row = this.db.prepare('SELECT count(*) AS n FROM jobs WHERE pool_id = ?').get(poolId) as {
+    const row = this.stmt('SELECT count(*) AS n FROM jobs WHERE pool_id = ?').get(poolId) as {
       n: number;
     };
     return row.n;
@@ -157,17 +161,17 @@ export class CognitoStore {
 
   /** Jobs of a pool, newest first, with seq below `beforeSeq`. */
   listJobs(poolId: string, beforeSeq: number, limit: number): ImportJob[] {
-    const rows = this.db
-      .prepare('SELECT doc FROM jobs WHERE pool_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?')
-      .all(poolId, beforeSeq, limit) as { doc: string }[];
+    const rows = this.stmt(
+      'SELECT doc FROM jobs WHERE pool_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+    ).all(poolId, beforeSeq, limit) as { doc: string }[];
     return rows.map((row) => JSON.parse(row.doc) as ImportJob);
   }
 
   jobsWithStatus(statuses: readonly string[]): ImportJob[] {
     const marks = statuses.map(() => '?').join(', ');
-    const rows = this.db
-      .prepare(`SELECT doc FROM jobs WHERE status IN (${marks}) ORDER BY seq`)
-      .all(...statuses) as {
+    const rows = this.stmt(`SELECT doc FROM jobs WHERE status IN (${marks}) ORDER BY seq`).all(
+      ...statuses,
+    ) as {
       doc: string;
     }[];
     return rows.map((row) => JSON.parse(row.doc) as ImportJob);
@@ -175,14 +179,16 @@ export class CognitoStore {
 
   // Logs
   ensureLogStream(group: string, stream: string, now: number): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO log_streams (grp, stream, created_ms) VALUES (?, ?, ?)')
-      .run(group, stream, now);
+    this.stmt('INSERT OR IGNORE INTO log_streams (grp, stream, created_ms) VALUES (?, ?, ?)').run(
+      group,
+      stream,
+      now,
+    );
   }
 
   appendLog(group: string, stream: string, ts: number, message: string): void {
-    this.db
-      .prepare('INSERT INTO log_events (grp, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)')
-      .run(group, stream, ts, ts, message);
+    this.stmt(
+      'INSERT INTO log_events (grp, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)',
+    ).run(group, stream, ts, ts, message);
   }
 }
