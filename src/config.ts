@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
+import type { ImportOptions, InvalidRowsPolicy } from './workflow/types.ts';
 
-/** Settings the command line takes from the environment: read here once, nowhere else in src/. */
+/**
+ * The only place that reads `process.env`. Functions and the CLI read their settings here once
+ * and pass them on; nothing else in src/ looks at the environment.
+ */
 export interface EnvConfig {
   dataDir: string;
 }
@@ -12,4 +16,54 @@ export function readEnvConfig(
   cwd = process.cwd(),
 ): EnvConfig {
   return { dataDir: resolve(cwd, env.COGNITO_IMPORT_DATA_DIR || DEFAULT_DATA_DIR) };
+}
+
+/** What the Lambdas are configured with (serverless.yml `environment`, or the local twin). */
+export interface FunctionConfig {
+  /** The pool for keys directly under `incoming/`. */
+  defaultUserPoolId?: string;
+  defaultOptions: ImportOptions;
+  /** The role Cognito assumes to write the import's CloudWatch Logs. */
+  logsRoleArn: string;
+  /** Where outcomes are published; no topic, no notification. */
+  topicArn?: string;
+  stateMachineArn?: string;
+  /** Objects larger than this are REJECTED (they are split into parts of at most 100 MB). */
+  maxObjectBytes: number;
+  /** How Cognito numbers the lines of its import log (spec §4, UNCONFIRMED): data rows from 1, or the file's lines. */
+  cognitoLineNumbering: 'data' | 'file';
+}
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${name} must be a positive whole number, not "${value}".`);
+  return n;
+}
+
+export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+  const invalidRows = (env.INVALID_ROWS_POLICY || 'reject') as InvalidRowsPolicy;
+  if (invalidRows !== 'reject' && invalidRows !== 'skip')
+    throw new Error(`INVALID_ROWS_POLICY must be reject or skip, not "${invalidRows}".`);
+  const numbering = env.COGNITO_LINE_NUMBERING || 'data';
+  if (numbering !== 'data' && numbering !== 'file')
+    throw new Error(`COGNITO_LINE_NUMBERING must be data or file, not "${numbering}".`);
+  return {
+    ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
+    defaultOptions: {
+      invalidRows,
+      notify: env.NOTIFY !== 'false',
+      deadlineSeconds: positiveInt(
+        env.IMPORT_DEADLINE_SECONDS,
+        6 * 3600,
+        'IMPORT_DEADLINE_SECONDS',
+      ),
+    },
+    logsRoleArn: env.COGNITO_LOGS_ROLE_ARN || 'arn:aws:iam::123456789012:role/cognito-import-logs',
+    ...(env.OUTCOME_TOPIC_ARN ? { topicArn: env.OUTCOME_TOPIC_ARN } : {}),
+    ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
+    maxObjectBytes: positiveInt(env.MAX_OBJECT_BYTES, 1_000_000_000, 'MAX_OBJECT_BYTES'),
+    cognitoLineNumbering: numbering,
+  };
 }

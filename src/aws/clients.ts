@@ -1,5 +1,8 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 /**
  * What every client is built from. The SDK itself reads the standard variables
@@ -14,7 +17,7 @@ export interface ClientOptions {
   maxAttempts?: number;
 }
 
-export type ServiceName = 'cognito' | 'logs';
+export type ServiceName = 'cognito' | 'logs' | 's3' | 'sfn' | 'sns';
 
 function base(options: ClientOptions, service: ServiceName) {
   const endpoint = options.endpoints?.[service];
@@ -31,6 +34,9 @@ export function createClients(options: ClientOptions = {}) {
   return {
     cognito: new CognitoIdentityProviderClient(base(options, 'cognito')),
     logs: new CloudWatchLogsClient(base(options, 'logs')),
+    s3: new S3Client(base(options, 's3')),
+    sfn: new SFNClient(base(options, 'sfn')),
+    sns: new SNSClient(base(options, 'sns')),
   };
 }
 

@@ -1,0 +1,32 @@
+import { type FunctionConfig, readFunctionConfig } from '../config.ts';
+import { putToPresignedUrl, type Uploader } from '../workflow/upload.ts';
+import { type Clients, createClients } from './clients.ts';
+
+export interface FunctionDeps extends Clients {
+  config: FunctionConfig;
+  upload: Uploader;
+  now: () => number;
+  log: (message: string) => void;
+}
+
+let cached: FunctionDeps | undefined;
+
+/**
+ * The clients and settings every Lambda uses, built once per cold start. Log lines carry counts,
+ * line numbers and job ids only: never a pre-signed URL, never a row.
+ */
+export function functionDeps(): FunctionDeps {
+  cached ??= {
+    ...createClients(),
+    config: readFunctionConfig(),
+    upload: putToPresignedUrl,
+    now: Date.now,
+    log: (message) => console.log(message),
+  };
+  return cached;
+}
+
+/** Forgets the cached clients, so a process that moves the endpoints (the local twin) builds new ones. */
+export function resetFunctionDeps(): void {
+  cached = undefined;
+}

@@ -1,0 +1,196 @@
+import type { Readable } from 'node:stream';
+import {
+  type CognitoIdentityProviderClient,
+  CreateUserImportJobCommand,
+  DescribeUserImportJobCommand,
+  StartUserImportJobCommand,
+  StopUserImportJobCommand,
+  type UserImportJobType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { initialJobState, isActive, jobFacts } from '../cognito/import-job.ts';
+import type { FunctionConfig } from '../config.ts';
+import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
+import type { JobState, PartItem } from './types.ts';
+import type { Uploader } from './upload.ts';
+
+export interface JobDeps {
+  cognito: Pick<CognitoIdentityProviderClient, 'send'>;
+  s3: Pick<S3Client, 'send'>;
+  upload: Uploader;
+  config: Pick<FunctionConfig, 'logsRoleArn'>;
+  now: () => number;
+  log?: (message: string) => void;
+}
+
+/** The Cognito JobName of a part: the run name (already `[A-Za-z0-9_-]`) and the part number. */
+export const jobNameFor = (item: PartItem) => `${item.run}-part-${item.part.index}`.slice(0, 128);
+
+function requireJob(item: PartItem): JobState {
+  if (!item.job?.jobId)
+    throw new Error('The state has no import job: CreateImportJob must run first.');
+  return item.job;
+}
+
+/**
+ * CreateImportJob: creates the part's import job and streams the part from S3 to the job's
+ * pre-signed URL. The URL lives 15 minutes; when it lapses mid-upload the state machine retries
+ * this task, which makes a new job (the abandoned one expires on its own: Cognito cannot stop a
+ * job that never started).
+ *
+ * @throws UploadExpiredError, UploadFailedError; the SDK's throttling and service errors.
+ */
+export async function createImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
+  const { UserImportJob } = await deps.cognito.send(
+    new CreateUserImportJobCommand({
+      UserPoolId: item.userPoolId,
+      JobName: jobNameFor(item),
+      CloudWatchLogsRoleArn: deps.config.logsRoleArn,
+      ...(item.options.passwordHashingAlgorithm
+        ? { PasswordHashingAlgorithm: item.options.passwordHashingAlgorithm }
+        : {}),
+    }),
+  );
+  const job = UserImportJob as UserImportJobType;
+  deps.log?.(
+    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows)`,
+  );
+  const object = await deps.s3.send(
+    new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
+  );
+  await deps.upload(
+    job.PreSignedUrl as string,
+    object.Body as Readable,
+    object.ContentLength ?? item.part.bytes,
+  );
+  deps.log?.(`uploaded part ${item.part.index} to import job ${job.JobId}`);
+  return initialJobState(job);
+}
+
+const slotIsBusy = (error: unknown) => {
+  const name = (error as { name?: string }).name;
+  const message = (error as { message?: string }).message ?? '';
+  // "No csv file was uploaded" is the one PreconditionNotMet that waiting will not cure.
+  return (
+    (name === 'PreconditionNotMetException' || name === 'LimitExceededException') &&
+    !/no csv file/i.test(message)
+  );
+};
+
+/**
+ * StartImportJob: starts the job. Cognito runs one import job per account at a time, so a refusal
+ * because another job holds the slot is not an error: the state says so and the state machine
+ * waits and asks again, until the run's deadline.
+ *
+ * @throws the SDK's errors other than "another job is active".
+ */
+export async function startImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
+  const job = requireJob(item);
+  try {
+    const { UserImportJob } = await deps.cognito.send(
+      new StartUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    deps.log?.(`started import job ${job.jobId}`);
+    return {
+      ...job,
+      ...jobFacts(UserImportJob ?? {}),
+      slotBusy: false,
+      poll: { rounds: 0, waitSeconds: nextWaitSeconds(0, 0) },
+    };
+  } catch (error) {
+    if (!slotIsBusy(error)) throw error;
+    const attempt = job.slotBusy ? job.poll.rounds + 1 : 0;
+    const pastDeadline = deps.now() >= item.deadlineAt;
+    deps.log?.(
+      `import job ${job.jobId} waits for the account's import slot (attempt ${attempt + 1})`,
+    );
+    if (pastDeadline) throw error;
+    return {
+      ...job,
+      slotBusy: true,
+      poll: { rounds: attempt, waitSeconds: slotWaitSeconds(attempt) },
+    };
+  }
+}
+
+/**
+ * CheckImportJob: reads the job and plans the next look: a growing wait, and whether the deadline
+ * or the poll cap says the job must be stopped.
+ */
+export async function checkImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
+  const job = requireJob(item);
+  const { UserImportJob } = await deps.cognito.send(
+    new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+  );
+  const facts = jobFacts(UserImportJob ?? {});
+  const rounds = job.poll.rounds + 1;
+  const now = deps.now();
+  const ageSeconds = facts.startedAt ? Math.max(0, (now - Date.parse(facts.startedAt)) / 1000) : 0;
+  const overDeadline = now >= item.deadlineAt;
+  const overPolls = rounds >= MAX_POLL_ROUNDS;
+  const mustStop = isActive(facts.status) && (overDeadline || overPolls);
+  return {
+    ...job,
+    ...facts,
+    poll: { rounds, waitSeconds: job.stopRequested ? 5 : nextWaitSeconds(rounds, ageSeconds) },
+    mustStop,
+    ...(mustStop ? { stopReason: overDeadline ? 'deadline' : 'poll-cap' } : {}),
+  };
+}
+
+/** StopImportJob: stops a job past its deadline or poll cap; a job that already ended is left as it is. */
+export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
+  const job = requireJob(item);
+  let facts: ReturnType<typeof jobFacts>;
+  try {
+    const { UserImportJob } = await deps.cognito.send(
+      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    facts = jobFacts(UserImportJob ?? {});
+    deps.log?.(`stopped import job ${job.jobId} (${job.stopReason ?? 'requested'})`);
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
+    const { UserImportJob } = await deps.cognito.send(
+      new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    facts = jobFacts(UserImportJob ?? {});
+  }
+  return {
+    ...job,
+    ...facts,
+    stopRequested: true,
+    poll: { rounds: job.poll.rounds, waitSeconds: 5 },
+  };
+}
+
+/**
+ * StopAfterError: after any failure once a job exists, stops that job if it may still run, so no
+ * failed part leaves an import job running. Best effort: it reports what happened and never throws.
+ */
+export async function stopAfterError(
+  item: PartItem,
+  deps: JobDeps,
+): Promise<{ jobId?: string; stopped: boolean; status?: string; note?: string }> {
+  const job = item.job;
+  if (!job?.jobId) return { stopped: false, note: 'no import job existed' };
+  try {
+    const { UserImportJob } = await deps.cognito.send(
+      new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    const status = UserImportJob?.Status;
+    if (!isActive(status) || status === 'Stopping')
+      return { jobId: job.jobId, stopped: false, status: status ?? 'Unknown' };
+    const stopped = await deps.cognito.send(
+      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    deps.log?.(`stopped import job ${job.jobId} after an error`);
+    return { jobId: job.jobId, stopped: true, status: stopped.UserImportJob?.Status ?? 'Stopping' };
+  } catch (error) {
+    return {
+      jobId: job.jobId,
+      stopped: false,
+      note: `could not stop the job: ${(error as Error).name}`,
+    };
+  }
+}

@@ -1,0 +1,273 @@
+import {
+  type CognitoIdentityProviderClient,
+  DescribeUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import type { FunctionConfig } from '../config.ts';
+import { poolFromKey, USER_POOL_ID } from './names.ts';
+import type {
+  HashingAlgorithm,
+  ImportOptions,
+  PreparedRun,
+  Rejection,
+  SourceObject,
+} from './types.ts';
+
+export interface PrepareInput {
+  input: unknown;
+  execution: { id: string; name: string; startTime: string };
+}
+
+export interface PrepareDeps {
+  s3: Pick<S3Client, 'send'>;
+  cognito: Pick<CognitoIdentityProviderClient, 'send'>;
+  config: Pick<FunctionConfig, 'defaultUserPoolId' | 'defaultOptions' | 'maxObjectBytes'>;
+  now: () => number;
+}
+
+const ALGORITHMS: readonly HashingAlgorithm[] = ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'];
+const MAX_DEADLINE_SECONDS = 7 * 24 * 3600;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+class InputProblem extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'InputProblem';
+    this.code = code;
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function optionalString(input: Record<string, unknown>, field: string): string | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value === '')
+    throw new InputProblem('input.invalid', `"${field}" must be a non-empty string.`);
+  return value;
+}
+
+/** Checks the execution input against the contract; every problem is a sentence a person can act on. */
+export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
+  if (!isObject(raw))
+    throw new InputProblem(
+      'input.invalid',
+      'The execution input must be a JSON object with "bucket" and "key".',
+    );
+  const bucket = raw.bucket;
+  const key = raw.key;
+  if (typeof bucket !== 'string' || bucket === '')
+    throw new InputProblem(
+      'input.invalid',
+      '"bucket" is missing: name the S3 bucket that holds the CSV.',
+    );
+  if (!BUCKET.test(bucket))
+    throw new InputProblem('input.invalid', `"bucket" is not a valid S3 bucket name.`);
+  if (typeof key !== 'string' || key === '')
+    throw new InputProblem('input.invalid', '"key" is missing: give the S3 key of the CSV.');
+  if (Buffer.byteLength(key) > 1024)
+    throw new InputProblem('input.invalid', '"key" is longer than the 1,024 bytes S3 allows.');
+  const userPoolId = optionalString(raw, 'userPoolId');
+  if (userPoolId !== undefined && (!USER_POOL_ID.test(userPoolId) || userPoolId.length > 55))
+    throw new InputProblem(
+      'input.invalid',
+      '"userPoolId" is not a user pool id (like us-east-1_AbC123).',
+    );
+  const versionId = optionalString(raw, 'versionId');
+  const etag = optionalString(raw, 'etag');
+  const given = raw.options ?? {};
+  if (!isObject(given)) throw new InputProblem('input.invalid', '"options" must be an object.');
+  const options: ImportOptions = { ...defaults };
+  if (given.invalidRows !== undefined) {
+    if (given.invalidRows !== 'reject' && given.invalidRows !== 'skip')
+      throw new InputProblem('input.invalid', '"options.invalidRows" must be "reject" or "skip".');
+    options.invalidRows = given.invalidRows;
+  }
+  if (given.passwordHashingAlgorithm !== undefined) {
+    if (!ALGORITHMS.includes(given.passwordHashingAlgorithm as HashingAlgorithm))
+      throw new InputProblem(
+        'input.invalid',
+        `"options.passwordHashingAlgorithm" must be one of ${ALGORITHMS.join(', ')}.`,
+      );
+    options.passwordHashingAlgorithm = given.passwordHashingAlgorithm as HashingAlgorithm;
+  }
+  if (given.notify !== undefined) {
+    if (typeof given.notify !== 'boolean')
+      throw new InputProblem('input.invalid', '"options.notify" must be true or false.');
+    options.notify = given.notify;
+  }
+  if (given.deadlineSeconds !== undefined) {
+    const d = given.deadlineSeconds;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 60 || d > MAX_DEADLINE_SECONDS)
+      throw new InputProblem(
+        'input.invalid',
+        `"options.deadlineSeconds" must be a whole number from 60 to ${MAX_DEADLINE_SECONDS}.`,
+      );
+    options.deadlineSeconds = d;
+  }
+  return { bucket, key, userPoolId, versionId, etag, options };
+}
+
+const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
+const httpStatus = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+/**
+ * PrepareImport: checks the execution input, resolves the pool (input, then key, then the stage
+ * default), checks the object (exists, not empty, not over the limit, matches the pinned version
+ * or ETag) and that the pool exists and auto-verifies an attribute. What other systems send
+ * wrongly ends as a REJECTED run with a clear reason, never as a crash.
+ *
+ * @throws the SDK's throttling and service errors, which the state machine retries.
+ */
+export async function prepareImport(
+  payload: PrepareInput,
+  deps: PrepareDeps,
+): Promise<PreparedRun> {
+  const { execution } = payload;
+  const raw = isObject(payload.input) ? payload.input : {};
+  const base = {
+    run: execution.name,
+    executionArn: execution.id,
+    startedAt: execution.startTime,
+    options: deps.config.defaultOptions,
+    deadlineAt: deps.now() + deps.config.defaultOptions.deadlineSeconds * 1000,
+  };
+  const fallbackSource: SourceObject = {
+    bucket: typeof raw.bucket === 'string' ? raw.bucket : '',
+    key: typeof raw.key === 'string' ? raw.key : '',
+  };
+  const reject = (
+    rejection: Rejection,
+    source = fallbackSource,
+    userPoolId?: string,
+  ): PreparedRun => ({
+    ...base,
+    source,
+    ...(userPoolId ? { userPoolId } : {}),
+    rejected: rejection,
+  });
+  let parsed: ReturnType<typeof parseExecutionInput>;
+  try {
+    parsed = parseExecutionInput(payload.input, deps.config.defaultOptions);
+  } catch (error) {
+    if (error instanceof InputProblem) return reject({ code: error.code, reason: error.message });
+    throw error;
+  }
+  const userPoolId = parsed.userPoolId ?? poolFromKey(parsed.key) ?? deps.config.defaultUserPoolId;
+  const source: SourceObject = { bucket: parsed.bucket, key: parsed.key };
+  if (!userPoolId)
+    return reject(
+      {
+        code: 'pool.unresolved',
+        reason:
+          'No user pool: give "userPoolId", put the file under incoming/<userPoolId>/, or set the stage default pool.',
+      },
+      source,
+    );
+  let head: HeadObjectCommandOutput;
+  try {
+    head = await deps.s3.send(
+      new HeadObjectCommand({
+        Bucket: parsed.bucket,
+        Key: parsed.key,
+        ...(parsed.versionId ? { VersionId: parsed.versionId } : {}),
+        ...(parsed.etag
+          ? { IfMatch: parsed.etag.startsWith('"') ? parsed.etag : `"${parsed.etag}"` }
+          : {}),
+      }),
+    );
+  } catch (error) {
+    const status = httpStatus(error);
+    if (
+      status === 404 ||
+      errorName(error) === 'NotFound' ||
+      errorName(error) === 'NoSuchKey' ||
+      errorName(error) === 'NoSuchBucket'
+    )
+      return reject(
+        {
+          code: 'object.not-found',
+          reason: `The object s3://${parsed.bucket}/${parsed.key} does not exist${parsed.versionId ? ' in that version' : ''}.`,
+        },
+        source,
+        userPoolId,
+      );
+    if (status === 412)
+      return reject(
+        {
+          code: 'object.changed',
+          reason: 'The object has changed since the run was requested: its ETag no longer matches.',
+        },
+        source,
+        userPoolId,
+      );
+    if (status === 403)
+      return reject(
+        { code: 'object.forbidden', reason: 'The pipeline is not allowed to read this object.' },
+        source,
+        userPoolId,
+      );
+    throw error;
+  }
+  const size = head.ContentLength ?? 0;
+  const etag = head.ETag?.replace(/"/g, '');
+  const found: SourceObject = {
+    ...source,
+    ...(etag ? { etag } : {}),
+    ...(head.VersionId && head.VersionId !== 'null' ? { versionId: head.VersionId } : {}),
+    size,
+  };
+  if (size === 0)
+    return reject(
+      {
+        code: 'object.empty',
+        reason: 'The file is empty: it needs a header row and at least one user.',
+      },
+      found,
+      userPoolId,
+    );
+  if (size > deps.config.maxObjectBytes)
+    return reject(
+      {
+        code: 'object.too-large',
+        reason: `The file is ${size.toLocaleString('en')} bytes, over the ${deps.config.maxObjectBytes.toLocaleString('en')} this pipeline accepts.`,
+      },
+      found,
+      userPoolId,
+    );
+  let pool: { AutoVerifiedAttributes?: string[] } | undefined;
+  try {
+    pool = (await deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId })))
+      .UserPool;
+  } catch (error) {
+    if (errorName(error) === 'ResourceNotFoundException')
+      return reject(
+        {
+          code: 'pool.not-found',
+          reason: `The user pool ${userPoolId} does not exist in this account and region.`,
+        },
+        found,
+        userPoolId,
+      );
+    throw error;
+  }
+  if (!pool?.AutoVerifiedAttributes?.length)
+    return reject(
+      {
+        code: 'pool.no-auto-verified',
+        reason: `The user pool ${userPoolId} auto-verifies neither email nor phone number, so Cognito will not start an import job for it.`,
+      },
+      found,
+      userPoolId,
+    );
+  return {
+    ...base,
+    options: parsed.options,
+    deadlineAt: deps.now() + parsed.options.deadlineSeconds * 1000,
+    source: found,
+    userPoolId,
+  };
+}

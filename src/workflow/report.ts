@@ -1,0 +1,332 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import {
+  type CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+  type FilterLogEventsCommandOutput,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { FunctionConfig } from '../config.ts';
+import { NotificationFailedError } from '../errors.ts';
+import { reportPrefix } from './names.ts';
+import type {
+  JobState,
+  Outcome,
+  OutcomeJob,
+  OutcomeStatus,
+  PartItem,
+  PreparedRun,
+  StateError,
+  ValidationSummary,
+} from './types.ts';
+
+/** Whatever state reaches ReportOutcome: any path, including a crash caught early. */
+export type ReportInput = Partial<PreparedRun> & {
+  input?: unknown;
+  validation?: ValidationSummary;
+  parts?: (PartItem & { job?: JobState })[];
+  error?: StateError;
+};
+
+export interface ReportDeps {
+  s3: Pick<S3Client, 'send'>;
+  logs: Pick<CloudWatchLogsClient, 'send'>;
+  sns: Pick<SNSClient, 'send'>;
+  config: Pick<FunctionConfig, 'topicArn' | 'cognitoLineNumbering'>;
+  now: () => number;
+  log?: (message: string) => void;
+}
+
+const SAMPLE_SIZE = 10;
+
+function sourceOf(state: ReportInput): Outcome['source'] {
+  if (state.source)
+    return {
+      bucket: state.source.bucket,
+      key: state.source.key,
+      ...(state.source.etag ? { etag: state.source.etag } : {}),
+    };
+  const input = (typeof state.input === 'object' && state.input !== null ? state.input : state) as {
+    bucket?: unknown;
+    key?: unknown;
+  };
+  return {
+    bucket: typeof input.bucket === 'string' ? input.bucket : '',
+    key: typeof input.key === 'string' ? input.key : '',
+  };
+}
+
+function decideStatus(
+  state: ReportInput,
+  jobs: OutcomeJob[],
+  partErrors: number,
+): { status: OutcomeStatus; reason?: string } {
+  if (state.rejected) return { status: 'REJECTED', reason: state.rejected.reason };
+  if (state.validation?.rejected)
+    return { status: 'REJECTED', reason: state.validation.rejected.reason };
+  if (state.error && jobs.length === 0)
+    return { status: 'FAILED', reason: describeError(state.error) };
+  const failedPart = (state.parts ?? []).find((part) => part.error);
+  if (partErrors > 0 || jobs.some((job) => job.status === 'Failed') || state.error) {
+    const job = jobs.find((j) => j.status === 'Failed');
+    const reason = failedPart?.error
+      ? describeError(failedPart.error)
+      : state.error
+        ? describeError(state.error)
+        : job?.completionMessage;
+    return { status: 'FAILED', ...(reason ? { reason } : {}) };
+  }
+  if (jobs.some((job) => job.status === 'Stopped'))
+    return {
+      status: 'STOPPED',
+      reason: "An import job was stopped: it passed the run's deadline.",
+    };
+  if (jobs.some((job) => job.status === 'Expired'))
+    return { status: 'EXPIRED', reason: 'An import job expired before it started.' };
+  const partial =
+    jobs.some((job) => job.failedUsers > 0 || job.skippedUsers > 0) ||
+    (state.validation?.invalidRows ?? 0) > 0;
+  return { status: partial ? 'PARTIAL' : 'SUCCEEDED' };
+}
+
+function describeError(error: StateError): string {
+  const cause = (error.Cause ?? '').split('\n')[0] ?? '';
+  let message = cause;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) message = parsed.errorMessage;
+  } catch {
+    // Locally the cause is the message itself; in AWS it is a JSON document.
+  }
+  return `${error.Error}${message ? `: ${message}` : ''}`.slice(0, 500);
+}
+
+/** The notification subject: one ASCII line under SNS's 100 characters. */
+export function subjectFor(
+  outcome: Pick<Outcome, 'status' | 'source' | 'userPoolId' | 'totals' | 'reason'>,
+): string {
+  const file = outcome.source.key.split('/').pop() || outcome.source.key || 'input';
+  const counts =
+    outcome.status === 'REJECTED'
+      ? (outcome.reason ?? 'rejected')
+      : `${outcome.totals.imported.toLocaleString('en')} imported, ${outcome.totals.skipped.toLocaleString('en')} skipped, ${outcome.totals.failed.toLocaleString('en')} failed`;
+  const text = `[${outcome.status}] ${file} -> ${outcome.userPoolId ?? 'no pool'}: ${counts}`;
+  // SNS subjects must be printable ASCII.
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length <= 99 ? ascii : `${ascii.slice(0, 96)}...`;
+}
+
+interface LineResult {
+  line: number;
+  outcome: 'FAILED' | 'SKIPPED';
+  reason: string;
+}
+
+const LOG_LINE = /^\[(FAILED|SKIPPED)\] Line Number (\d+) - (.*)$/;
+
+/** The FAILED and SKIPPED lines of a job's import log, in order, read page by page. */
+async function* jobLogLines(
+  deps: ReportDeps,
+  userPoolId: string,
+  job: OutcomeJob,
+): AsyncGenerator<LineResult> {
+  const prefix = `/aws/cognito/userpools/${userPoolId}/`;
+  const { logGroups } = await deps.logs.send(
+    new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix }),
+  );
+  const stream = `${job.jobId}/${job.jobName}`;
+  for (const group of logGroups ?? []) {
+    let nextToken: string | undefined;
+    do {
+      let page: FilterLogEventsCommandOutput;
+      try {
+        page = await deps.logs.send(
+          new FilterLogEventsCommand({
+            logGroupName: group.logGroupName,
+            logStreamNames: [stream],
+            filterPattern: '?FAILED ?SKIPPED',
+            nextToken,
+          }),
+        );
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ResourceNotFoundException') break;
+        throw error;
+      }
+      for (const event of page.events ?? []) {
+        const match = LOG_LINE.exec(event.message ?? '');
+        if (match)
+          yield {
+            outcome: match[1] as LineResult['outcome'],
+            line: Number(match[2]),
+            reason: match[3] ?? '',
+          };
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+}
+
+/**
+ * Rows of one part in the run's line map (`part,part_row,part_line,source_line,source_row,username`,
+ * RFC 4180), in order. Streamed: the map of a 500,000-row file never sits in memory.
+ */
+async function* lineMap(
+  deps: ReportDeps,
+  bucket: string,
+  key: string,
+  part: number,
+): AsyncGenerator<{ partRow: number; sourceLine: number; username: string }> {
+  const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const lines = createInterface({
+    input: object.Body as Readable,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines) {
+    const match = /^(\d+),(\d+),\d+,(\d+),\d+,(.*)$/.exec(line);
+    if (!match || Number(match[1]) !== part) continue;
+    const raw = match[4] ?? '';
+    const username = raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw;
+    yield { partRow: Number(match[2]), sourceLine: Number(match[3]), username };
+  }
+}
+
+const csvCell = (value: string) =>
+  /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+
+/**
+ * ReportOutcome: on every path, decides the outcome, maps each FAILED and SKIPPED log line of
+ * every job back to its source line and username (`failures.csv`, in S3 only), writes
+ * `outcome.json`, and publishes the notification. The outcome is written before it is published,
+ * so a notification that fails (and is retried) never loses it.
+ *
+ * @throws NotificationFailedError when SNS refuses the message; the state machine retries.
+ */
+export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promise<Outcome> {
+  const source = sourceOf(state);
+  const run = state.run ?? 'unknown-run';
+  const prefix = reportPrefix(run);
+  const partResults = state.parts ?? [];
+  const jobs: OutcomeJob[] = partResults.flatMap((part) =>
+    part.job?.jobId ? [strip(part.job)] : [],
+  );
+  const partErrors = partResults.filter((part) => part.error).length;
+  const { status, reason } = decideStatus(state, jobs, partErrors);
+  const totals = {
+    imported: jobs.reduce((n, j) => n + j.importedUsers, 0),
+    skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
+    failed: jobs.reduce((n, j) => n + j.failedUsers, 0),
+  };
+  const failures =
+    state.userPoolId && jobs.length > 0
+      ? await writeFailures(state, deps, partResults, prefix, source.bucket)
+      : undefined;
+  const outcomeWithoutSummary = {
+    status,
+    run,
+    ...(state.userPoolId ? { userPoolId: state.userPoolId } : {}),
+    source,
+    ...(reason ? { reason } : {}),
+    ...(state.validation
+      ? {
+          validation: {
+            rows: state.validation.rows,
+            invalidRows: state.validation.invalidRows,
+            warnings: state.validation.warnings,
+            reportKey: state.validation.reportKey,
+          },
+        }
+      : {}),
+    jobs,
+    totals,
+    ...(failures && failures.count > 0 ? { failures } : {}),
+    reportKey: `${prefix}outcome.json`,
+    ...(state.executionArn ? { executionArn: state.executionArn } : {}),
+    ...(state.startedAt ? { startedAt: state.startedAt } : {}),
+    finishedAt: new Date(deps.now()).toISOString(),
+  };
+  const outcome: Outcome = { ...outcomeWithoutSummary, summary: subjectFor(outcomeWithoutSummary) };
+  if (source.bucket) {
+    await deps.s3.send(
+      new PutObjectCommand({
+        Bucket: source.bucket,
+        Key: outcome.reportKey,
+        Body: JSON.stringify(outcome, null, 2),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+  deps.log?.(
+    `run ${run}: ${status}, ${totals.imported} imported, ${totals.skipped} skipped, ${totals.failed} failed`,
+  );
+  const notify = state.options?.notify ?? true;
+  if (notify && deps.config.topicArn) {
+    try {
+      await deps.sns.send(
+        new PublishCommand({
+          TopicArn: deps.config.topicArn,
+          Subject: outcome.summary,
+          Message: JSON.stringify(outcome),
+          MessageAttributes: {
+            status: { DataType: 'String', StringValue: status },
+            userPoolId: { DataType: 'String', StringValue: outcome.userPoolId ?? 'none' },
+          },
+        }),
+      );
+    } catch (error) {
+      throw new NotificationFailedError(
+        `The outcome is in S3, but publishing it failed: ${(error as Error).name}.`,
+        { cause: error },
+      );
+    }
+  }
+  return outcome;
+}
+
+function strip(job: JobState): OutcomeJob {
+  const {
+    poll: _poll,
+    slotBusy: _busy,
+    mustStop: _must,
+    stopReason: _reason,
+    stopRequested: _requested,
+    ...facts
+  } = job;
+  return facts;
+}
+
+async function writeFailures(
+  state: ReportInput,
+  deps: ReportDeps,
+  parts: ReportInput['parts'] & {},
+  prefix: string,
+  bucket: string,
+): Promise<Outcome['failures']> {
+  const sample: { line: number; reason: string }[] = [];
+  let count = 0;
+  let body = 'line,username,outcome,reason\n';
+  const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
+  for (const part of parts) {
+    if (!part.job?.jobId || !state.userPoolId) continue;
+    const map = lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
+    let mapped = await map.next();
+    for await (const result of jobLogLines(deps, state.userPoolId, strip(part.job))) {
+      const partRow = result.line - offset;
+      while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
+      const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
+      const line = entry?.sourceLine ?? 0;
+      count++;
+      if (sample.length < SAMPLE_SIZE)
+        sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
+      body += `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`;
+    }
+    await map.return(undefined);
+  }
+  const reportKey = `${prefix}failures.csv`;
+  if (count > 0)
+    await deps.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: reportKey, Body: body, ContentType: 'text/csv' }),
+    );
+  return { reportKey, count, sample };
+}

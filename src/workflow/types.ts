@@ -1,0 +1,141 @@
+/** The execution input other systems send (DESIGN.md, Contracts). */
+export interface ExecutionInput {
+  bucket: string;
+  key: string;
+  userPoolId?: string;
+  versionId?: string;
+  etag?: string;
+  options?: Partial<ImportOptions>;
+}
+
+export type InvalidRowsPolicy = 'reject' | 'skip';
+export type HashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
+
+export interface ImportOptions {
+  invalidRows: InvalidRowsPolicy;
+  passwordHashingAlgorithm?: HashingAlgorithm;
+  notify: boolean;
+  /** How long a part's import job may run before it is stopped. */
+  deadlineSeconds: number;
+}
+
+/** Why a run ends REJECTED before any import job exists. */
+export interface Rejection {
+  code: string;
+  reason: string;
+}
+
+export interface SourceObject {
+  bucket: string;
+  key: string;
+  etag?: string;
+  versionId?: string;
+  size?: number;
+}
+
+/** The state after PrepareImport: keys and small facts only, never CSV content (256 KiB limit). */
+export interface PreparedRun {
+  run: string;
+  executionArn: string;
+  startedAt: string;
+  source: SourceObject;
+  userPoolId?: string;
+  options: ImportOptions;
+  deadlineAt: number;
+  rejected?: Rejection;
+}
+
+/** One part file of the source, in Cognito's dialect, with its line map. */
+export interface PartRef {
+  index: number;
+  bucket: string;
+  key: string;
+  mapKey: string;
+  rows: number;
+  bytes: number;
+}
+
+export interface ValidationSummary {
+  rows: number;
+  invalidRows: number;
+  warnings: number;
+  reportKey: string;
+  rejectedRowsKey?: string;
+  parts: PartRef[];
+  rejected?: Rejection;
+}
+
+/** The poll schedule carried between WaitForJob and CheckImportJob. */
+export interface PollState {
+  rounds: number;
+  waitSeconds: number;
+}
+
+/** What the state machine knows of a part's import job. */
+export interface JobState {
+  jobId: string;
+  jobName: string;
+  status: string;
+  importedUsers: number;
+  skippedUsers: number;
+  failedUsers: number;
+  completionMessage?: string;
+  startedAt?: string;
+  completedAt?: string;
+  poll: PollState;
+  slotBusy: boolean;
+  mustStop: boolean;
+  stopReason?: 'deadline' | 'poll-cap';
+  stopRequested: boolean;
+}
+
+/** The state of one Map iteration. */
+export interface PartItem {
+  part: PartRef;
+  run: string;
+  userPoolId: string;
+  options: ImportOptions;
+  deadlineAt: number;
+  job?: JobState;
+  error?: StateError;
+  cleanup?: unknown;
+}
+
+/** What Step Functions puts at a Catch's ResultPath. */
+export interface StateError {
+  Error: string;
+  Cause?: string;
+}
+
+export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'REJECTED' | 'STOPPED' | 'EXPIRED';
+
+export interface OutcomeJob {
+  jobId: string;
+  jobName: string;
+  status: string;
+  importedUsers: number;
+  skippedUsers: number;
+  failedUsers: number;
+  completionMessage?: string;
+  startedAt?: string;
+  completedAt?: string;
+}
+
+/** The outcome: execution output, `reports/<run>/outcome.json` and the SNS message body. */
+export interface Outcome {
+  status: OutcomeStatus;
+  run: string;
+  userPoolId?: string;
+  source: { bucket: string; key: string; etag?: string };
+  reason?: string;
+  validation?: { rows: number; invalidRows: number; warnings: number; reportKey: string };
+  jobs: OutcomeJob[];
+  totals: { imported: number; skipped: number; failed: number };
+  failures?: { reportKey: string; count: number; sample: { line: number; reason: string }[] };
+  reportKey: string;
+  executionArn?: string;
+  startedAt?: string;
+  finishedAt: string;
+  /** The one-line subject of the notification, also the cause of a failed execution. */
+  summary: string;
+}
