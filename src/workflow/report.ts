@@ -308,11 +308,17 @@ async function writeFailures(
   let body = 'line,username,outcome,reason\n';
   const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
   for (const part of parts) {
-    if (!part.job?.jobId || !state.userPoolId) continue;
-    const map = lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
-    let mapped = await map.next();
-    for await (const result of jobLogLines(deps, state.userPoolId, strip(part.job))) {
+    const job = part.job;
+    // A job with nothing failed or skipped has no line worth reading back.
+    if (!job?.jobId || !state.userPoolId || job.failedUsers + job.skippedUsers === 0) continue;
+    let map: ReturnType<typeof lineMap> | undefined;
+    let mapped:
+      | IteratorResult<{ partRow: number; sourceLine: number; username: string }>
+      | undefined;
+    for await (const result of jobLogLines(deps, state.userPoolId, strip(job))) {
       const partRow = result.line - offset;
+      map ??= lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
+      mapped ??= await map.next();
       while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
       const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
       const line = entry?.sourceLine ?? 0;
@@ -321,7 +327,7 @@ async function writeFailures(
         sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
       body += `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`;
     }
-    await map.return(undefined);
+    await map?.return(undefined);
   }
   const reportKey = `${prefix}failures.csv`;
   if (count > 0)
