@@ -125,11 +125,9 @@ describe('createImportJob', () => {
 
 describe('startImportJob', () => {
   it('starts the job and plans the first poll five seconds out', async () => {
-    cognito
-      .on(StartUserImportJobCommand)
-      .resolves({
-        UserImportJob: { JobId: 'import-AAAAAAAAAA', Status: 'Pending', StartDate: new Date(NOW) },
-      });
+    cognito.on(StartUserImportJobCommand).resolves({
+      UserImportJob: { JobId: 'import-AAAAAAAAAA', Status: 'Pending', StartDate: new Date(NOW) },
+    });
     const job = await startImportJob(item({ status: 'Created' }), deps());
     expect(job).toMatchObject({
       status: 'Pending',
@@ -139,14 +137,12 @@ describe('startImportJob', () => {
   });
 
   it('waits for the slot, with growing waits, when another job is active in the account', async () => {
-    cognito
-      .on(StartUserImportJobCommand)
-      .rejects(
-        new PreconditionNotMetException({
-          message: 'Only one import job can be active at a time per account.',
-          $metadata: {},
-        }),
-      );
+    cognito.on(StartUserImportJobCommand).rejects(
+      new PreconditionNotMetException({
+        message: 'Only one import job can be active at a time per account.',
+        $metadata: {},
+      }),
+    );
     const first = await startImportJob(item({ status: 'Created' }), deps());
     expect(first).toMatchObject({ slotBusy: true, poll: { rounds: 0, waitSeconds: 15 } });
     const second = await startImportJob(item(first), deps());
@@ -154,14 +150,12 @@ describe('startImportJob', () => {
   });
 
   it('fails when no file was uploaded, which waiting cannot cure', async () => {
-    cognito
-      .on(StartUserImportJobCommand)
-      .rejects(
-        new PreconditionNotMetException({
-          message: 'No csv file was uploaded for import-AAAAAAAAAA',
-          $metadata: {},
-        }),
-      );
+    cognito.on(StartUserImportJobCommand).rejects(
+      new PreconditionNotMetException({
+        message: 'No csv file was uploaded for import-AAAAAAAAAA',
+        $metadata: {},
+      }),
+    );
     await expect(startImportJob(item({ status: 'Created' }), deps())).rejects.toThrow(
       /No csv file was uploaded/,
     );
@@ -205,14 +199,12 @@ describe('checkImportJob', () => {
   });
 
   it('does not ask to stop a job that has already finished', async () => {
-    cognito
-      .on(DescribeUserImportJobCommand)
-      .resolves({
-        UserImportJob: {
-          Status: 'Succeeded',
-          CompletionMessage: 'Import Job Completed Successfully.',
-        },
-      });
+    cognito.on(DescribeUserImportJobCommand).resolves({
+      UserImportJob: {
+        Status: 'Succeeded',
+        CompletionMessage: 'Import Job Completed Successfully.',
+      },
+    });
     const job = await checkImportJob(item({ status: 'InProgress' }), deps(NOW + 3600_000));
     expect(job).toMatchObject({
       status: 'Succeeded',
@@ -224,14 +216,12 @@ describe('checkImportJob', () => {
 
 describe('stopImportJob and stopAfterError', () => {
   it('stops the job and remembers it asked', async () => {
-    cognito
-      .on(StopUserImportJobCommand)
-      .resolves({
-        UserImportJob: {
-          Status: 'Stopped',
-          CompletionMessage: 'The Import Job was stopped by the developer.',
-        },
-      });
+    cognito.on(StopUserImportJobCommand).resolves({
+      UserImportJob: {
+        Status: 'Stopped',
+        CompletionMessage: 'The Import Job was stopped by the developer.',
+      },
+    });
     const job = await stopImportJob(item({ status: 'InProgress', mustStop: true }), deps());
     expect(job).toMatchObject({ status: 'Stopped', stopRequested: true });
   });
