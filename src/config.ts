@@ -7,6 +7,10 @@ import type { ImportOptions, InvalidRowsPolicy } from './workflow/types.ts';
  */
 export interface EnvConfig {
   dataDir: string;
+  /** The environment points the SDK at an endpoint (a twin run by `serve`, or any other). */
+  endpointsFromEnv: boolean;
+  /** The pool the CLI uses on AWS when none is named. */
+  defaultUserPoolId?: string;
 }
 
 export const DEFAULT_DATA_DIR = '.cognito-import';
@@ -15,7 +19,13 @@ export function readEnvConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): EnvConfig {
-  return { dataDir: resolve(cwd, env.COGNITO_IMPORT_DATA_DIR || DEFAULT_DATA_DIR) };
+  return {
+    dataDir: resolve(cwd, env.COGNITO_IMPORT_DATA_DIR || DEFAULT_DATA_DIR),
+    endpointsFromEnv: Boolean(
+      env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER || env.AWS_ENDPOINT_URL,
+    ),
+    ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
+  };
 }
 
 /** What the Lambdas are configured with (serverless.yml `environment`, or the local twin). */

@@ -1,13 +1,17 @@
 import { readEnvConfig } from '../config.ts';
 import { UsageError } from './errors.ts';
+import { HEADER_HELP, header } from './header.ts';
 import { type Io, processIo } from './io.ts';
 import { SERVE_HELP, serve } from './serve.ts';
+import { VALIDATE_HELP, validate } from './validate.ts';
 
 export const MAIN_HELP = `Usage: cognito-import <command> [options]
 
 Imports users into Amazon Cognito user pools from CSV files, on AWS or on the local twin.
 
 Commands:
+  validate   check a CSV against a pool's import rules, without importing
+  header     print the CSV header a pool's import files must use
   serve      run the local twin as a service and print the endpoints to use
 
 Run "cognito-import <command> --help" for a command's options.`;
@@ -31,6 +35,10 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
       await stop();
       return 0;
     }
+    if (command === 'validate')
+      return wantsHelp(rest) ? help(io, VALIDATE_HELP) : await validate(rest, io, config);
+    if (command === 'header')
+      return wantsHelp(rest) ? help(io, HEADER_HELP) : await header(rest, io, config);
     throw new UsageError(`Unknown command "${command}". Run "cognito-import --help" for the list.`);
   } catch (error) {
     if (
@@ -40,9 +48,28 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
       io.err(`cognito-import: ${(error as Error).message}`);
       return 2;
     }
+    const name = (error as { name?: string }).name ?? '';
+    if (SETUP_ERRORS.has(name)) {
+      io.err(`cognito-import: ${(error as Error).message} (${name})`);
+      return 2;
+    }
     throw error;
   }
 }
+
+/** Service answers that mean the command was pointed at something that is not there or not allowed. */
+const SETUP_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'UserPoolNotFoundException',
+  'NotAuthorizedException',
+  'AccessDeniedException',
+  'CredentialsProviderError',
+  'UnrecognizedClientException',
+  'InvalidParameterException',
+  'StateMachineDoesNotExist',
+  'ExecutionDoesNotExist',
+  'InvalidArn',
+]);
 
 const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 

@@ -1,0 +1,99 @@
+import {
+  type CognitoIdentityProviderClient,
+  CreateUserPoolCommand,
+  ListUserPoolsCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { createClients } from '../aws/clients.ts';
+import type { EnvConfig } from '../config.ts';
+import { startCognitoTwin } from '../local/cognito/index.ts';
+import { UsageError } from './errors.ts';
+
+/** The pool the local twin uses when a command names none. */
+export const LOCAL_DEFAULT_POOL = 'cognito-import-default';
+
+export interface CognitoTarget {
+  cognito: CognitoIdentityProviderClient;
+  /** Where the pool lives, for messages. */
+  where: string;
+  poolId(given: string | undefined): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Creates a pool as the local twin's default: email as the auto-verified attribute, as most migrations have. */
+export async function createLocalPool(
+  cognito: CognitoIdentityProviderClient,
+  name: string,
+): Promise<string> {
+  const { UserPool } = await cognito.send(
+    new CreateUserPoolCommand({
+      PoolName: name,
+      AutoVerifiedAttributes: ['email'],
+      UsernameConfiguration: { CaseSensitive: false },
+    }),
+  );
+  return UserPool?.Id as string;
+}
+
+async function findPool(
+  cognito: CognitoIdentityProviderClient,
+  name: string,
+): Promise<string | undefined> {
+  let token: string | undefined;
+  do {
+    const page = await cognito.send(new ListUserPoolsCommand({ MaxResults: 60, NextToken: token }));
+    const found = page.UserPools?.find((pool) => pool.Name === name);
+    if (found?.Id) return found.Id;
+    token = page.NextToken;
+  } while (token);
+  return undefined;
+}
+
+/**
+ * Where a command finds Cognito: the endpoints the environment names (AWS, or a twin started by
+ * `serve`) when `aws` is set or the environment names one, else the embedded twin on the data folder.
+ */
+export async function cognitoTarget(config: EnvConfig, aws: boolean): Promise<CognitoTarget> {
+  if (aws || config.endpointsFromEnv) {
+    const { cognito } = createClients();
+    return {
+      cognito,
+      where: config.endpointsFromEnv
+        ? 'the endpoint in AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER'
+        : 'AWS',
+      poolId: async (given) => {
+        const id = given ?? config.defaultUserPoolId;
+        if (!id)
+          throw new UsageError('Name the user pool with --pool (or set DEFAULT_USER_POOL_ID).');
+        return id;
+      },
+      close: async () => cognito.destroy(),
+    };
+  }
+  const twin = await startCognitoTwin({ dataDir: config.dataDir });
+  const { cognito } = createClients({
+    endpoints: { cognito: twin.endpoint },
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  return {
+    cognito,
+    where: `the local twin (${config.dataDir})`,
+    poolId: async (given) =>
+      given ??
+      (await findPool(cognito, LOCAL_DEFAULT_POOL)) ??
+      (await createLocalPool(cognito, LOCAL_DEFAULT_POOL)),
+    close: async () => {
+      cognito.destroy();
+      await twin.close();
+    },
+  };
+}
+
+/** Checks a pool id's shape before any call, so a typo gets a usage error (exit 2), not a stack trace. */
+export function checkPoolId(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[\w-]+_[0-9a-zA-Z]+$/.test(value))
+    throw new UsageError(`"${value}" is not a user pool id: it looks like us-east-1_AbC123.`);
+  return value;
+}
