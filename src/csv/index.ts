@@ -1,0 +1,61 @@
+/**
+ * Streaming CSV validation, normalisation and splitting for Cognito user import (spec §1).
+ * Pure: bytes in, results out; no AWS calls, no environment, no console.
+ */
+export {
+  type MessageContext,
+  messageFor,
+  RULE_CODES,
+  RULES,
+  type RuleCode,
+  type Scope,
+  type Severity,
+} from './codes.ts';
+export { checkPasswordHash, type HashCheck } from './hash-formats.ts';
+export {
+  type ByteSink,
+  type MemorySink,
+  memorySink,
+  nullSink,
+  type PartSinkFactory,
+  type PartSummary,
+} from './output.ts';
+export {
+  CsvReader,
+  FIELD_BAD_QUOTE,
+  FIELD_ESCAPED,
+  FIELD_LEADING_QUOTE,
+  FIELD_NEWLINE,
+  FIELD_QUOTED,
+  FIELD_TRAILING_BACKSLASH,
+  FIELD_TRIMMED,
+  FIELD_UNTERMINATED,
+  fieldText,
+  type ParsedRecord,
+  type ReaderOptions,
+  type RecordHandler,
+  RecordView,
+  readRecords,
+} from './reader.ts';
+export {
+  type CustomAttributeRule,
+  type PasswordHashingAlgorithm,
+  type PoolRules,
+  type PoolRulesOptions,
+  poolRulesFrom,
+  STANDARD_CSV_HEADER,
+} from './rules.ts';
+export { UsernameHasher, UsernameTable, usernameTableBytes } from './username-table.ts';
+export {
+  CsvValidator,
+  type InvalidRowsPolicy,
+  type Issue,
+  type Limits,
+  type NormalisedCounts,
+  REPORT_LINE_NUMBERING,
+  type ValidateOptions,
+  type ValidationMode,
+  type ValidationReport,
+  type ValidationResult,
+  validateCsv,
+} from './validator.ts';
