@@ -10,6 +10,7 @@ export interface FunctionDeps extends Clients {
 }
 
 let cached: FunctionDeps | undefined;
+let overrides: Partial<FunctionDeps> = {};
 
 /**
  * The clients and settings every Lambda uses, built once per cold start. Log lines carry counts,
@@ -22,8 +23,18 @@ export function functionDeps(): FunctionDeps {
     upload: putToPresignedUrl,
     now: Date.now,
     log: (message) => console.log(message),
+    ...overrides,
   };
   return cached;
+}
+
+/**
+ * Replaces some dependencies of every function in this process, for the local twin: its virtual
+ * clock, or a log that goes to the twin's own sink. Clients are rebuilt on the next call.
+ */
+export function overrideFunctionDeps(partial: Partial<FunctionDeps>): void {
+  overrides = partial;
+  cached = undefined;
 }
 
 /** Forgets the cached clients, so a process that moves the endpoints (the local twin) builds new ones. */

@@ -910,3 +910,21 @@ describe('log group names', () => {
     ]);
   });
 });
+
+describe('pace', () => {
+  it('holds a job InProgress until its minimum duration has passed on the clock', async () => {
+    f.twin.pace.minJobMs = 3600_000;
+    const p = await pool();
+    const job = await createJob(p.id);
+    await upload(job.PreSignedUrl, csv(HEADER, ...rows(3)));
+    await f.cognito.send(new StartUserImportJobCommand({ UserPoolId: p.id, JobId: job.JobId }));
+    await waitForJob(async () => {
+      const current = await describeJob(p.id, job.JobId);
+      return { Status: current.ImportedUsers === 3 ? 'rows-done' : current.Status };
+    }, ['rows-done']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await describeJob(p.id, job.JobId)).Status).toBe('InProgress');
+    offsetMs = 3600_000;
+    await waitForJob(() => describeJob(p.id, job.JobId), ['Succeeded']);
+  });
+});

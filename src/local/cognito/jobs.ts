@@ -373,6 +373,10 @@ export class JobService {
       return;
     }
     if (job.fault?.kind === 'never-finish') return;
+    if (job.progress?.rowsDone) {
+      this.finishWhenDue(job);
+      return;
+    }
     const done = this.importBatch(job, pool);
     if (!done) this.schedule(jobId, this.deps.pace.stepDelayMs);
   }
@@ -504,13 +508,30 @@ export class JobService {
       store.putJob(counted);
       return false;
     }
+    const allRows: ImportJob = {
+      ...counted,
+      progress: { ...(counted.progress as NonNullable<ImportJob['progress']>), rowsDone: true },
+    };
+    store.putJob(allRows);
+    return false;
+  }
+
+  /** Ends a job whose rows are all handled, once its minimum duration has passed on the clock. */
+  private finishWhenDue(job: ImportJob): void {
+    const due = (job.startedMs ?? 0) + this.deps.pace.minJobMs;
+    if (this.deps.now() < due) {
+      this.schedule(job.jobId, 10);
+      return;
+    }
+    const { imported, skipped, failed } = job;
     const total = imported + skipped + failed;
-    const tooMany = total > 0 && (skipped + failed) / total > knobs.failureThreshold;
-    this.finish(
-      counted,
-      tooMany ? 'Failed' : 'Succeeded',
-      tooMany ? COMPLETION.tooManyFailed : COMPLETION.succeeded,
+    const tooMany = total > 0 && (skipped + failed) / total > this.deps.knobs.failureThreshold;
+    this.deps.store.tx(() =>
+      this.finish(
+        job,
+        tooMany ? 'Failed' : 'Succeeded',
+        tooMany ? COMPLETION.tooManyFailed : COMPLETION.succeeded,
+      ),
     );
-    return true;
   }
 }

@@ -78,6 +78,13 @@ export interface Pace {
   /** Rows handled per step of the importer, and the pause between steps. */
   rowsPerStep: number;
   stepDelayMs: number;
+  /** A job ends no sooner than this long after it started, on the twin's clock (a virtual hour-long job). */
+  minJobMs: number;
 }
 
-export const defaultPace: Pace = { pendingMs: 300, rowsPerStep: 5_000, stepDelayMs: 0 };
+export const defaultPace: Pace = {
+  pendingMs: 300,
+  rowsPerStep: 5_000,
+  stepDelayMs: 0,
+  minJobMs: 0,
+};

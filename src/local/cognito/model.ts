@@ -71,7 +71,13 @@ export interface ImportJob {
   /** Set once the pre-signed PUT has completed. */
   upload?: { file: string; bytes: number; atMs: number };
   /** Where the importer is in the file, committed with the rows it covers, so a restart resumes exactly. */
-  progress?: { offset: number; physicalLine: number; dataRow: number; header?: string[] };
+  progress?: {
+    offset: number;
+    physicalLine: number;
+    dataRow: number;
+    header?: string[];
+    rowsDone?: boolean;
+  };
   /** A fault armed for this job when it started. */
   fault?: { kind: 'fail'; message: string } | { kind: 'never-finish' };
   /** When a Stopping job becomes Stopped. */
