@@ -1,0 +1,203 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { overrideFunctionDeps } from '../aws/function-deps.ts';
+import { isImportKey, type StartResult } from '../workflow/start.ts';
+import {
+  type AslDefinition,
+  FUNCTION_HANDLERS,
+  type FunctionKey,
+  taskFunctions,
+} from '../workflow/tasks.ts';
+import { type CognitoTwin, type Knobs, type Pace, startCognitoTwin } from './cognito/index.ts';
+import { type ObjectCreatedEvent, type S3Twin, startS3Twin } from './s3/index.ts';
+import {
+  type HistoryEvent,
+  type SfnTwin,
+  startSfnTwin,
+  type TaskHandler,
+  type VirtualClock,
+} from './sfn/index.ts';
+import { type SnsTwin, startSnsTwin } from './sns/index.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const LOCAL_BUCKET = 'cognito-imports-local';
+export const STATE_MACHINE_NAME = 'import-users';
+export const OUTCOME_TOPIC = 'import-outcomes';
+export const LOCAL_ACCOUNT = '123456789012';
+export const LOCAL_REGION = 'us-east-1';
+export const LOGS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/cognito-import-logs`;
+
+type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
+
+export interface LocalTwinOptions {
+  dataDir: string;
+  ports?: { cognito?: number; s3?: number; sfn?: number; sns?: number };
+  /** The fraction of each Wait really slept (see the Step Functions twin); 1 is real time. */
+  waitScale?: number;
+  /** A virtual clock shared by every part of the twin and the functions. */
+  clock?: VirtualClock;
+  cognito?: { knobs?: Partial<Knobs>; pace?: Partial<Pace> };
+  /** Files copied into the bucket folder by hand start runs too. */
+  watch?: boolean;
+  /** Extra settings for the functions (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …). */
+  functionEnv?: Record<string, string>;
+  /** The functions' log lines (counts and ids only); dropped unless given. */
+  log?: (line: string) => void;
+  onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+}
+
+export interface StartedRun {
+  bucket: string;
+  key: string;
+  results: StartResult[];
+}
+
+export interface LocalTwin {
+  cognito: CognitoTwin;
+  s3: S3Twin;
+  sfn: SfnTwin;
+  sns: SnsTwin;
+  bucket: string;
+  stateMachineArn: string;
+  topicArn: string;
+  /** The environment that points the SDKs, the AWS CLI and the functions at this twin. */
+  env: Record<string, string>;
+  /** Runs the starter started for objects that landed in the bucket. */
+  events: EventEmitter<{ started: [StartedRun]; starterError: [Error] }>;
+  close(): Promise<void>;
+}
+
+/** The state machine definition, read from the file that is deployed. */
+export function loadDefinition(): AslDefinition {
+  return JSON.parse(
+    readFileSync(join(ROOT, 'statemachine', 'import-users.asl.json'), 'utf8'),
+  ) as AslDefinition;
+}
+
+async function loadHandler(key: FunctionKey): Promise<LambdaHandler> {
+  const module = (await import(join(ROOT, FUNCTION_HANDLERS[key]))) as { handler: LambdaHandler };
+  return module.handler;
+}
+
+const lambdaContext = (functionName: string) => ({
+  functionName,
+  functionVersion: '$LATEST',
+  awsRequestId: crypto.randomUUID(),
+  callbackWaitsForEmptyEventLoop: false,
+});
+
+/**
+ * Starts the whole local twin in-process: Cognito (with CloudWatch Logs), S3, Step Functions and
+ * the outcome topic, each on its own 127.0.0.1 port and all under one data folder. The state
+ * machine is the deployed ASL file; each Task runs the same handler as in AWS, which reaches the
+ * twin through the standard `AWS_ENDPOINT_URL_*` variables; an object created under `incoming/`
+ * with a `.csv` suffix (the EventBridge rule's filter) is handed to the starter function.
+ */
+export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
+  const { dataDir, clock } = options;
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const cognito = await startCognitoTwin({
+      dataDir,
+      ...(options.ports?.cognito ? { port: options.ports.cognito } : {}),
+      ...(clock ? { now: clock.now } : {}),
+      ...(options.cognito?.knobs ? { knobs: options.cognito.knobs } : {}),
+      ...(options.cognito?.pace ? { pace: options.cognito.pace } : {}),
+    });
+    started.push(cognito);
+    const sns = await startSnsTwin({
+      dataDir,
+      topics: [OUTCOME_TOPIC],
+      ...(options.ports?.sns ? { port: options.ports.sns } : {}),
+    });
+    started.push(sns);
+    const topicArn = sns.topicArn(OUTCOME_TOPIC);
+    const definition = loadDefinition();
+    const tasks = taskFunctions(definition);
+    const handlers: Record<string, TaskHandler> = {};
+    for (const [state, key] of Object.entries(tasks)) {
+      const handler = await loadHandler(key as FunctionKey);
+      handlers[state] = (input) => handler(input, lambdaContext(key));
+    }
+    const sfn = await startSfnTwin({
+      dataDir,
+      ...(options.ports?.sfn ? { port: options.ports.sfn } : {}),
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      stateMachines: [{ name: STATE_MACHINE_NAME, definition, handlers }],
+      ...(clock ? { clock } : {}),
+      waitScale: options.waitScale ?? 1,
+      ...(options.onHistoryEvent ? { onEvent: options.onHistoryEvent } : {}),
+    });
+    started.push(sfn);
+    const stateMachineArn = sfn.stateMachineArn(STATE_MACHINE_NAME);
+    const events = new EventEmitter<{ started: [StartedRun]; starterError: [Error] }>();
+    const starter = await loadHandler('startImport');
+    const onObjectCreated = (event: ObjectCreatedEvent) => {
+      const { bucket, object } = event.detail;
+      if (!isImportKey(object.key)) return;
+      starter(event, lambdaContext('startImport')).then(
+        (results) =>
+          events.emit('started', {
+            bucket: bucket.name,
+            key: object.key,
+            results: results as StartResult[],
+          }),
+        (error: unknown) => events.emit('starterError', error as Error),
+      );
+    };
+    const s3 = await startS3Twin({
+      dataDir,
+      buckets: [LOCAL_BUCKET],
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      watch: options.watch ?? false,
+      ...(options.ports?.s3 ? { port: options.ports.s3 } : {}),
+      onObjectCreated,
+    });
+    started.push(s3);
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: cognito.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+    };
+    // The functions run in this process, configured as serverless.yml configures them in AWS.
+    Object.assign(process.env, env, {
+      OUTCOME_TOPIC_ARN: topicArn,
+      STATE_MACHINE_ARN: stateMachineArn,
+      COGNITO_LOGS_ROLE_ARN: LOGS_ROLE_ARN,
+      ...options.functionEnv,
+    });
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
+    overrideFunctionDeps({
+      ...(clock ? { now: clock.now } : {}),
+      log: options.log ?? (() => {}),
+    });
+    return {
+      cognito,
+      s3,
+      sfn,
+      sns,
+      bucket: LOCAL_BUCKET,
+      stateMachineArn,
+      topicArn,
+      env,
+      events,
+      close: async () => {
+        for (const part of started.reverse()) await part.close();
+      },
+    };
+  } catch (error) {
+    for (const part of started.reverse()) await part.close();
+    throw error;
+  }
+}
