@@ -2,11 +2,14 @@
 export interface Io {
   out(line: string): void;
   err(line: string): void;
+  /** Writes to the error stream without a line end (a progress line rewritten in place). */
+  errRaw(text: string): void;
   isTty: boolean;
 }
 
 export const processIo: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  isTty: Boolean(process.stdout.isTTY),
+  errRaw: (text) => process.stderr.write(text),
+  isTty: Boolean(process.stderr.isTTY),
 };

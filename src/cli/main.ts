@@ -2,6 +2,7 @@ import { readEnvConfig } from '../config.ts';
 import { UsageError } from './errors.ts';
 import { HEADER_HELP, header } from './header.ts';
 import { type Io, processIo } from './io.ts';
+import { RUN_HELP, run } from './run.ts';
 import { SERVE_HELP, serve } from './serve.ts';
 import { VALIDATE_HELP, validate } from './validate.ts';
 
@@ -10,6 +11,7 @@ export const MAIN_HELP = `Usage: cognito-import <command> [options]
 Imports users into Amazon Cognito user pools from CSV files, on AWS or on the local twin.
 
 Commands:
+  run        import a CSV end to end on the local twin
   validate   check a CSV against a pool's import rules, without importing
   header     print the CSV header a pool's import files must use
   serve      run the local twin as a service and print the endpoints to use
@@ -35,6 +37,8 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
       await stop();
       return 0;
     }
+    if (command === 'run')
+      return wantsHelp(rest) ? help(io, RUN_HELP) : await run(rest, io, config);
     if (command === 'validate')
       return wantsHelp(rest) ? help(io, VALIDATE_HELP) : await validate(rest, io, config);
     if (command === 'header')
