@@ -102,7 +102,7 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
     );
     const { results } = await startedRun;
     const first = results[0];
-    if (!first || first.status !== 'started')
+    if (first?.status !== 'started')
       throw new UsageError(`The starter did not start a run for ${key}.`);
     const view = values.json ? undefined : progressView(io, started);
     listeners.set(first.executionArn, (event) => view?.update(event));
