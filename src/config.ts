@@ -11,6 +11,8 @@ export interface EnvConfig {
   endpointsFromEnv: boolean;
   /** The pool the CLI uses on AWS when none is named. */
   defaultUserPoolId?: string;
+  /** The state machine `start` and `status` use when no flag names one. */
+  stateMachineArn?: string;
 }
 
 export const DEFAULT_DATA_DIR = '.cognito-import';
@@ -25,6 +27,7 @@ export function readEnvConfig(
       env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER || env.AWS_ENDPOINT_URL,
     ),
     ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
+    ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
   };
 }
 

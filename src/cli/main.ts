@@ -1,9 +1,12 @@
-import { readEnvConfig } from '../config.ts';
+import { type EnvConfig, readEnvConfig } from '../config.ts';
 import { UsageError } from './errors.ts';
 import { HEADER_HELP, header } from './header.ts';
 import { type Io, processIo } from './io.ts';
+import { OUTCOMES_HELP, outcomes } from './outcomes.ts';
 import { RUN_HELP, run } from './run.ts';
 import { SERVE_HELP, serve } from './serve.ts';
+import { START_HELP, start } from './start.ts';
+import { STATUS_HELP, status } from './status.ts';
 import { VALIDATE_HELP, validate } from './validate.ts';
 
 export const MAIN_HELP = `Usage: cognito-import <command> [options]
@@ -15,6 +18,9 @@ Commands:
   validate   check a CSV against a pool's import rules, without importing
   header     print the CSV header a pool's import files must use
   serve      run the local twin as a service and print the endpoints to use
+  start      start an import of an object in S3 (AWS, or a twin run by serve)
+  status     show an execution and its outcome
+  outcomes   list the outcome notifications the local twin received
 
 Run "cognito-import <command> --help" for a command's options.`;
 
@@ -22,9 +28,12 @@ Run "cognito-import <command> --help" for a command's options.`;
  * Runs one command line; answers the exit code (0 success, 1 an unsuccessful outcome, 2 a usage
  * or setup error). Long-running commands resolve only when they are stopped.
  */
-export async function main(argv: string[], io: Io = processIo, env = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = processIo,
+  config: EnvConfig = readEnvConfig(),
+): Promise<number> {
   const [command, ...rest] = argv;
-  const config = readEnvConfig(env);
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       io.out(MAIN_HELP);
@@ -41,6 +50,14 @@ export async function main(argv: string[], io: Io = processIo, env = process.env
       return wantsHelp(rest) ? help(io, RUN_HELP) : await run(rest, io, config);
     if (command === 'validate')
       return wantsHelp(rest) ? help(io, VALIDATE_HELP) : await validate(rest, io, config);
+    if (command === 'start')
+      return wantsHelp(rest) ? help(io, START_HELP) : await start(rest, io, config);
+    if (command === 'status')
+      return wantsHelp(rest) ? help(io, STATUS_HELP) : await status(rest, io, config);
+    if (command === 'outcomes')
+      return wantsHelp(rest)
+        ? help(io, OUTCOMES_HELP)
+        : await outcomes(rest, io, config, untilSignal());
     if (command === 'header')
       return wantsHelp(rest) ? help(io, HEADER_HELP) : await header(rest, io, config);
     throw new UsageError(`Unknown command "${command}". Run "cognito-import --help" for the list.`);

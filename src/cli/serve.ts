@@ -1,24 +1,28 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCognitoTwin } from '../local/cognito/index.ts';
+import { startLocalTwin } from '../local/twin.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
 
-export const SERVE_HELP = `Usage: cognito-import serve [--data-dir DIR] [--port N]
+export const SERVE_HELP = `Usage: cognito-import serve [--data-dir DIR] [--port N] [--wait-scale X]
 
-Runs the local twin as a service until stopped (Ctrl-C), on 127.0.0.1, and prints the
-environment that points the AWS SDKs and the AWS CLI at it.
+Runs the local twin as a service until stopped (Ctrl-C), on 127.0.0.1: Cognito (with the
+CloudWatch Logs of import jobs), S3, Step Functions and the outcome topic. Prints the environment
+that points the AWS SDKs and the AWS CLI at it. A CSV put under incoming/ in the local bucket (any
+S3 client, or a file copied into the bucket's folder) starts a run, as in AWS.
 
 Options:
-  --data-dir DIR   where the twin keeps its state (default: .cognito-import, or $COGNITO_IMPORT_DATA_DIR)
-  --port N         the port of the Cognito and CloudWatch Logs endpoint (default: a free port)
-  -h, --help       this help`;
+  --data-dir DIR    where the twin keeps its state (default: .cognito-import, or $COGNITO_IMPORT_DATA_DIR)
+  --port N          first of four consecutive ports: Cognito and Logs N, S3 N+1, Step Functions N+2, SNS N+3
+                    (default: free ports)
+  --wait-scale X    the fraction of each Wait state really slept (default 0.01; 1 is real time)
+  -h, --help        this help`;
 
 export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535)
-    throw new UsageError(`--port must be a number from 1 to 65535, not "${value}".`);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65532)
+    throw new UsageError(`--port must be a number from 1 to 65532, not "${value}".`);
   return port;
 }
 
@@ -29,26 +33,56 @@ export async function serve(argv: string[], io: Io, dataDir: string): Promise<()
     options: {
       'data-dir': { type: 'string' },
       port: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      'wait-scale': { type: 'string' },
     },
     strict: true,
   });
   const dir = values['data-dir'] ? resolve(values['data-dir']) : dataDir;
   const port = parsePort(values.port);
-  let cognito: Awaited<ReturnType<typeof startCognitoTwin>>;
+  const waitScale = Number(values['wait-scale'] ?? '0.01');
+  if (!Number.isFinite(waitScale) || waitScale < 0 || waitScale > 1)
+    throw new UsageError('--wait-scale must be a number from 0 to 1.');
+  let twin: Awaited<ReturnType<typeof startLocalTwin>>;
   try {
-    cognito = await startCognitoTwin({ dataDir: dir, ...(port !== undefined ? { port } : {}) });
+    twin = await startLocalTwin({
+      dataDir: dir,
+      waitScale,
+      watch: true,
+      ...(port !== undefined
+        ? { ports: { cognito: port, s3: port + 1, sfn: port + 2, sns: port + 3 } }
+        : {}),
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new UsageError(
-        `Port ${port} is already in use: choose another with --port, or leave it out for a free one.`,
+        `Port ${port} (or one of the three after it) is already in use: choose another with --port, or leave it out for free ones.`,
       );
     throw error;
   }
+  twin.events.on('started', (started) => {
+    for (const result of started.results) {
+      if (result.status === 'started') {
+        io.err(`run ${result.name} started`);
+        twin.sfn.waitFor(result.executionArn).then(
+          (execution) =>
+            io.err(
+              `run ${result.name} ended ${execution.status}${execution.cause ? `: ${execution.cause}` : ''}`,
+            ),
+          () => {},
+        );
+      } else if (result.status === 'duplicate')
+        io.err(`run ${result.name} was already started (duplicate event)`);
+    }
+  });
+  twin.events.on('starterError', (error) => io.err(`the starter failed: ${error.message}`));
   io.err(`Local twin running on 127.0.0.1 (data: ${dir}). Stop it with Ctrl-C.`);
   io.err('Point the AWS SDKs and the AWS CLI at it with:');
-  io.out(`export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=${cognito.endpoint}`);
-  io.out(`export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${cognito.endpoint}`);
-  io.out('export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local');
-  return () => cognito.close();
+  for (const [name, value] of Object.entries(twin.env)) io.out(`export ${name}=${value}`);
+  io.out(`export STATE_MACHINE_ARN=${twin.stateMachineArn}`);
+  io.err(
+    `Bucket: ${twin.bucket}  (put CSVs under incoming/<userPoolId>/; folder: ${twin.s3.bucketDir(twin.bucket)})`,
+  );
+  io.err(`State machine: ${twin.stateMachineArn}`);
+  io.err(`Outcome topic: ${twin.topicArn}  (see them with: cognito-import outcomes)`);
+  return () => twin.close();
 }

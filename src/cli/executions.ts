@@ -1,0 +1,87 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ListStateMachinesCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { Outcome } from '../workflow/types.ts';
+import { UsageError } from './errors.ts';
+
+/**
+ * The state machine to use: the flag, else STATE_MACHINE_ARN, else the one whose name says
+ * import-users among those the endpoint lists (the twin's, or a deployed stack's).
+ */
+export async function resolveStateMachine(
+  sfn: SFNClient,
+  given: string | undefined,
+  fromEnv: string | undefined,
+): Promise<string> {
+  if (given) return given;
+  if (fromEnv) return fromEnv;
+  let token: string | undefined;
+  const found: string[] = [];
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ nextToken: token }));
+    for (const machine of page.stateMachines ?? [])
+      if (/import-?users/i.test(machine.name ?? '')) found.push(machine.stateMachineArn as string);
+    token = page.nextToken;
+  } while (token);
+  if (found.length === 1) return found[0] as string;
+  throw new UsageError(
+    found.length === 0
+      ? 'No import state machine found: pass --state-machine-arn or set STATE_MACHINE_ARN (the stack output StateMachineArn).'
+      : `Several import state machines found (${found.join(', ')}): choose one with --state-machine-arn.`,
+  );
+}
+
+export async function waitForExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  onPoll?: (status: string) => void,
+): Promise<DescribeExecutionCommandOutput> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    onPoll?.(execution.status ?? '');
+    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') return execution;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/**
+ * The outcome of an ended execution: its output when it succeeded, else `reports/<name>/outcome.json`
+ * in the input's bucket (a failed execution has no output, only the summary as its cause).
+ */
+export async function outcomeOf(
+  s3: S3Client,
+  execution: DescribeExecutionCommandOutput,
+): Promise<Outcome | undefined> {
+  if (execution.output) return JSON.parse(execution.output) as Outcome;
+  const input = JSON.parse(execution.input ?? '{}') as { bucket?: string };
+  if (!input.bucket || !execution.name) return undefined;
+  try {
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: input.bucket, Key: `reports/${execution.name}/outcome.json` }),
+    );
+    return JSON.parse(
+      await (object.Body as { transformToString(): Promise<string> }).transformToString(),
+    ) as Outcome;
+  } catch {
+    return undefined;
+  }
+}
+
+export function printExecution(
+  out: (line: string) => void,
+  execution: DescribeExecutionCommandOutput,
+  outcome: Outcome | undefined,
+) {
+  out(`${execution.name}: ${execution.status}`);
+  if (outcome) {
+    out(`  ${outcome.summary}`);
+    if (outcome.reason) out(`  reason: ${outcome.reason}`);
+    for (const failure of outcome.failures?.sample ?? [])
+      out(`  line ${failure.line}: ${failure.reason}`);
+    out(`  outcome: s3://${outcome.source.bucket}/${outcome.reportKey}`);
+  } else if (execution.error) out(`  ${execution.error}: ${execution.cause ?? ''}`);
+}
