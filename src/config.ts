@@ -43,6 +43,8 @@ export interface FunctionConfig {
   stateMachineArn?: string;
   /** Objects larger than this are REJECTED (they are split into parts of at most 100 MB). */
   maxObjectBytes: number;
+  /** The most a part may hold: Cognito's limits unless set lower (PART_MAX_ROWS, PART_MAX_BYTES). */
+  partLimits: { maxRows: number; maxBytes: number };
   /** How Cognito numbers the lines of its import log (spec §4, UNCONFIRMED): data rows from 1, or the file's lines. */
   cognitoLineNumbering: 'data' | 'file';
 }
@@ -78,5 +80,12 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
     ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
     maxObjectBytes: positiveInt(env.MAX_OBJECT_BYTES, 1_000_000_000, 'MAX_OBJECT_BYTES'),
     cognitoLineNumbering: numbering,
+    partLimits: {
+      maxRows: Math.min(positiveInt(env.PART_MAX_ROWS, 500_000, 'PART_MAX_ROWS'), 500_000),
+      maxBytes: Math.min(
+        positiveInt(env.PART_MAX_BYTES, 100_000_000, 'PART_MAX_BYTES'),
+        100_000_000,
+      ),
+    },
   };
 }

@@ -47,6 +47,12 @@ export interface LocalTwinOptions {
   /** The functions' log lines (counts and ids only); dropped unless given. */
   log?: (line: string) => void;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /**
+   * Wraps the function a Task state runs, as the Lambda service sits between Step Functions and
+   * the code: tests inject a crash or a service error there, as the Cognito twin's faults do for
+   * Cognito.
+   */
+  wrapTask?: (state: string, invoke: TaskHandler) => TaskHandler;
 }
 
 export interface StartedRun {
@@ -120,7 +126,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const handlers: Record<string, TaskHandler> = {};
     for (const [state, key] of Object.entries(tasks)) {
       const handler = await loadHandler(key as FunctionKey);
-      handlers[state] = (input) => handler(input, lambdaContext(key));
+      const invoke: TaskHandler = (input) => handler(input, lambdaContext(key));
+      handlers[state] = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
     }
     const sfn = await startSfnTwin({
       dataDir,

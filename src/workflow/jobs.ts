@@ -99,6 +99,18 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     };
   } catch (error) {
     if (!slotIsBusy(error)) throw error;
+    // A job refused because it can no longer start (it expired while it waited) is over, not busy.
+    const { UserImportJob } = await deps.cognito.send(
+      new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    if (UserImportJob?.Status && UserImportJob.Status !== 'Created') {
+      return {
+        ...job,
+        ...jobFacts(UserImportJob),
+        slotBusy: false,
+        poll: { rounds: 0, waitSeconds: 1 },
+      };
+    }
     const attempt = job.slotBusy ? job.poll.rounds + 1 : 0;
     const pastDeadline = deps.now() >= item.deadlineAt;
     deps.log?.(

@@ -11,7 +11,7 @@ import type { PreparedRun, Rejection, ValidationSummary } from './types.ts';
 export interface ValidateDeps {
   s3: S3Client;
   cognito: Pick<CognitoIdentityProviderClient, 'send'>;
-  config: Pick<FunctionConfig, 'maxObjectBytes'>;
+  config: Pick<FunctionConfig, 'maxObjectBytes' | 'partLimits'>;
   log?: (message: string) => void;
 }
 
@@ -70,6 +70,7 @@ export async function validateCsv(
   const report = await runValidator(object.Body as Readable, rules, {
     invalidRows: run.options.invalidRows,
     limits: { maxFileBytes: deps.config.maxObjectBytes, maxFileRows: 50_000_000 },
+    partLimits: deps.config.partLimits,
     parts: (index) => {
       const sink = s3Sink(deps.s3, bucket, partKey(run.run, index));
       partSinks.push(sink);
