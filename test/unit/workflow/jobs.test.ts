@@ -143,6 +143,7 @@ describe('startImportJob', () => {
         $metadata: {},
       }),
     );
+    cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'Created' } });
     const first = await startImportJob(item({ status: 'Created' }), deps());
     expect(first).toMatchObject({ slotBusy: true, poll: { rounds: 0, waitSeconds: 15 } });
     const second = await startImportJob(item(first), deps());
@@ -165,9 +166,23 @@ describe('startImportJob', () => {
     cognito
       .on(StartUserImportJobCommand)
       .rejects(new PreconditionNotMetException({ message: 'busy', $metadata: {} }));
+    cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'Created' } });
     await expect(startImportJob(item({ status: 'Created' }), deps(NOW + 3600_001))).rejects.toThrow(
       'busy',
     );
+  });
+
+  it('takes a job that expired while it waited for the slot as ended, not busy', async () => {
+    cognito
+      .on(StartUserImportJobCommand)
+      .rejects(new PreconditionNotMetException({ message: 'not Created', $metadata: {} }));
+    cognito
+      .on(DescribeUserImportJobCommand)
+      .resolves({
+        UserImportJob: { Status: 'Expired', CompletionMessage: 'The user import job has expired.' },
+      });
+    const job = await startImportJob(item({ status: 'Created', slotBusy: true }), deps());
+    expect(job).toMatchObject({ status: 'Expired', slotBusy: false });
   });
 });
 
