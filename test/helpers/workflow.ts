@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolCommand,
+  type CreateUserPoolCommandInput,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Execution, HistoryEvent } from '../../src/local/sfn/index.ts';
+import {
+  type LocalTwin,
+  type LocalTwinOptions,
+  type StartedRun,
+  startLocalTwin,
+} from '../../src/local/twin.ts';
+import type { Outcome } from '../../src/workflow/types.ts';
+
+export interface Finished {
+  execution: Execution;
+  outcome: Outcome | undefined;
+  history: HistoryEvent[];
+  /** Names of the states entered, in order. */
+  states: string[];
+}
+
+export interface WorkflowFixture {
+  twin: LocalTwin;
+  dataDir: string;
+  cognito: CognitoIdentityProviderClient;
+  s3: S3Client;
+  createPool(input?: Partial<CreateUserPoolCommandInput>): Promise<string>;
+  /** Puts a CSV under incoming/<pool>/ and answers the execution the starter started. */
+  drop(poolId: string, name: string, csv: string): Promise<string>;
+  /** Starts an execution directly, as another system would. */
+  start(input: unknown, name?: string): string;
+  finish(executionArn: string): Promise<Finished>;
+  readText(key: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startWorkflowFixture(
+  options: Partial<LocalTwinOptions> = {},
+): Promise<WorkflowFixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'workflow-'));
+  const twin = await startLocalTwin({ dataDir, waitScale: 0.001, ...options });
+  const config = {
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const cognito = new CognitoIdentityProviderClient({ ...config, endpoint: twin.cognito.endpoint });
+  const s3 = new S3Client({ ...config, endpoint: twin.s3.endpoint });
+  const fixture: WorkflowFixture = {
+    twin,
+    dataDir,
+    cognito,
+    s3,
+    async createPool(input = {}) {
+      const { UserPool } = await cognito.send(
+        new CreateUserPoolCommand({
+          PoolName: 'workflow',
+          AutoVerifiedAttributes: ['email'],
+          ...input,
+        }),
+      );
+      return UserPool?.Id as string;
+    },
+    async drop(poolId, name, csv) {
+      const key = `incoming/${poolId}/${name}`;
+      const started = new Promise<StartedRun>((resolve, reject) => {
+        const onStarted = (run: StartedRun) => {
+          if (run.key !== key) return;
+          twin.events.off('started', onStarted);
+          resolve(run);
+        };
+        twin.events.on('started', onStarted);
+        twin.events.once('starterError', reject);
+      });
+      await s3.send(new PutObjectCommand({ Bucket: twin.bucket, Key: key, Body: csv }));
+      const [result] = (await started).results;
+      if (result?.status !== 'started') throw new Error(`no run started for ${key}`);
+      return result.executionArn;
+    },
+    start(input, name) {
+      return twin.sfn.startExecution({
+        stateMachineName: 'import-users',
+        input,
+        ...(name ? { name } : {}),
+      }).executionArn;
+    },
+    async finish(executionArn) {
+      const execution = await twin.sfn.waitFor(executionArn);
+      const history = twin.sfn.history(executionArn);
+      let outcome: Outcome | undefined;
+      try {
+        outcome = JSON.parse(
+          await fixture.readText(`reports/${execution.name}/outcome.json`),
+        ) as Outcome;
+      } catch {
+        outcome = undefined;
+      }
+      const states = history.flatMap((event) =>
+        event.stateEnteredEventDetails ? [event.stateEnteredEventDetails.name] : [],
+      );
+      return { execution, outcome, history, states };
+    },
+    async readText(key) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: twin.bucket, Key: key }));
+      return (object.Body as { transformToString(): Promise<string> }).transformToString();
+    },
+    async stop() {
+      cognito.destroy();
+      s3.destroy();
+      await twin.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
+
+export const HEADER = 'cognito:username,email,email_verified';
+export const users = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `user${from + i},user${from + i}@example.com,true`);
+export const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
