@@ -37,9 +37,24 @@ export function openDatabase(path: string): Database {
   return db;
 }
 
-/** Runs `work` in one transaction: all of it is committed, or none of it. */
+const depth = new WeakMap<Database, number>();
+
+/**
+ * Runs `work` in one transaction: all of it is committed, or none of it. Nested calls join the
+ * transaction already open, so a function that needs atomicity can be called from another.
+ */
 export function transaction<T>(db: Database, work: () => T): T {
+  const level = depth.get(db) ?? 0;
+  if (level > 0) {
+    depth.set(db, level + 1);
+    try {
+      return work();
+    } finally {
+      depth.set(db, level);
+    }
+  }
   db.exec('BEGIN IMMEDIATE');
+  depth.set(db, 1);
   try {
     const result = work();
     db.exec('COMMIT');
@@ -47,5 +62,7 @@ export function transaction<T>(db: Database, work: () => T): T {
   } catch (error) {
     db.exec('ROLLBACK');
     throw error;
+  } finally {
+    depth.set(db, 0);
   }
 }

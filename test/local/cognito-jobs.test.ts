@@ -418,6 +418,17 @@ describe('expiry', () => {
     ).rejects.toBeInstanceOf(PreconditionNotMetException);
   });
 
+  it('refuses to start an expired job it has not been asked about since, with the wrong-state error', async () => {
+    const p = await pool();
+    const job = await createJob(p.id);
+    await upload(job.PreSignedUrl, csv(HEADER, ...rows(1)));
+    offsetMs = defaultKnobs.expireAfterMs + 1;
+    await expect(
+      f.cognito.send(new StartUserImportJobCommand({ UserPoolId: p.id, JobId: job.JobId })),
+    ).rejects.toBeInstanceOf(PreconditionNotMetException);
+    expect((await describeJob(p.id, job.JobId)).Status).toBe('Expired');
+  });
+
   it('keeps an uploaded job from expiring when uploadedJobsExpire is off', async () => {
     f.twin.knobs.uploadedJobsExpire = false;
     const p = await pool();

@@ -274,6 +274,14 @@ export class JobService {
     ) {
       return this.deps.store.tx(() => this.finish(job, 'Expired', COMPLETION.expired, expiresAt));
     }
+    // A read after the job's end on the clock sees it ended, whether or not a timer has fired yet.
+    if (
+      job.status === 'InProgress' &&
+      job.progress?.rowsDone &&
+      this.deps.now() >= this.dueAt(job)
+    ) {
+      return this.deps.store.tx(() => this.complete(job));
+    }
     return job;
   }
 
@@ -518,20 +526,28 @@ export class JobService {
 
   /** Ends a job whose rows are all handled, once its minimum duration has passed on the clock. */
   private finishWhenDue(job: ImportJob): void {
-    const due = (job.startedMs ?? 0) + this.deps.pace.minJobMs;
-    if (this.deps.now() < due) {
+    if (this.deps.now() < this.dueAt(job)) {
       this.schedule(job.jobId, 10);
       return;
     }
+    this.deps.store.tx(() => this.complete(job));
+  }
+
+  private dueAt(job: ImportJob): number {
+    return (job.startedMs ?? 0) + this.deps.pace.minJobMs;
+  }
+
+  /** Succeeded, or Failed past the failure threshold (spec §2.5), once every row is handled. */
+  private complete(job: ImportJob): ImportJob {
     const { imported, skipped, failed } = job;
     const total = imported + skipped + failed;
     const tooMany = total > 0 && (skipped + failed) / total > this.deps.knobs.failureThreshold;
-    this.deps.store.tx(() =>
-      this.finish(
-        job,
-        tooMany ? 'Failed' : 'Succeeded',
-        tooMany ? COMPLETION.tooManyFailed : COMPLETION.succeeded,
-      ),
+    return this.finish(
+      job,
+      tooMany ? 'Failed' : 'Succeeded',
+      tooMany ? COMPLETION.tooManyFailed : COMPLETION.succeeded,
+      // The job ended when its minimum duration did, not when a step noticed it.
+      this.deps.pace.minJobMs > 0 ? this.dueAt(job) : this.deps.now(),
     );
   }
 }

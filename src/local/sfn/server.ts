@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SfnError } from './errors.ts';
+import type { SfnService } from './service.ts';
+
+export interface SfnRequestLog {
+  service: 'states';
+  operation: string;
+  status: number;
+  ms: number;
+}
+
+type Operation = (input: Record<string, unknown>) => unknown;
+
+/** AWS takes requests up to 1 MB; an execution input is at most 256 KiB before JSON escaping. */
+const MAX_BODY = 4 << 20;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new SfnError('SerializationException', 'The request body is too large.', 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-requestid': randomBytes(16).toString('hex'),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
+  res.end(payload);
+}
+
+/**
+ * The twin's Step Functions endpoint: the AWS JSON 1.0 protocol (`POST /`,
+ * `X-Amz-Target: AWSStepFunctions.<Operation>`), errors as `{"__type", "message"}`, so
+ * `@aws-sdk/client-sfn` and the AWS CLI work against it through an endpoint URL. Request and
+ * response bodies are never logged: they carry execution input and output.
+ */
+export function createSfnServer(
+  service: SfnService,
+  onRequest?: (entry: SfnRequestLog) => void,
+  ready: () => boolean = () => true,
+): Server {
+  const operations: Record<string, Operation> = {
+    ListStateMachines: (input) => service.listStateMachines(input),
+    DescribeStateMachine: (input) => service.describeStateMachine(input),
+    DescribeStateMachineForExecution: (input) => service.describeStateMachineForExecution(input),
+    StartExecution: (input) => service.startExecution(input),
+    DescribeExecution: (input) => service.describeExecution(input),
+    ListExecutions: (input) => service.listExecutions(input),
+    StopExecution: (input) => service.stopExecution(input),
+    GetExecutionHistory: (input) => service.getExecutionHistory(input),
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const [prefix = '', operation = ''] = target.split('.');
+    let status = 200;
+    try {
+      const run = prefix === 'AWSStepFunctions' ? operations[operation] : undefined;
+      if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://twin').pathname !== '/') {
+        req.resume();
+        throw new SfnError(
+          'UnknownOperationException',
+          'The local Step Functions twin serves POST / only.',
+          404,
+        );
+      }
+      if (!ready()) {
+        req.resume();
+        throw new SfnError('ServiceUnavailable', 'The local Step Functions twin is starting.', 503);
+      }
+      if (!run) {
+        req.resume();
+        throw new SfnError(
+          'UnknownOperationException',
+          `The local Step Functions twin does not implement ${target || 'this operation'}.`,
+        );
+      }
+      const raw = await readBody(req);
+      let input: unknown;
+      try {
+        input = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new SfnError('SerializationException', 'The request body is not valid JSON.');
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input))
+        throw new SfnError('SerializationException', 'The request body must be a JSON object.');
+      send(res, 200, run(input as Record<string, unknown>));
+    } catch (error) {
+      const known =
+        error instanceof SfnError
+          ? error
+          : new SfnError('InternalFailure', 'An internal error occurred.', 500);
+      if (!(error instanceof SfnError))
+        process.emitWarning(`sfn twin: ${operation} failed: ${(error as Error)?.message}`);
+      status = known.status;
+      send(res, known.status, { __type: known.type, message: known.message }, known.type);
+    } finally {
+      onRequest?.({ service: 'states', operation, status, ms: performance.now() - started });
+    }
+  }
+
+  return createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent)
+        send(res, 500, { __type: 'InternalFailure', message: 'An internal error occurred.' });
+      process.emitWarning(`sfn twin: request failed: ${(error as Error)?.message}`);
+    });
+  });
+}
+
+export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
