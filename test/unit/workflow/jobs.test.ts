@@ -176,11 +176,9 @@ describe('startImportJob', () => {
     cognito
       .on(StartUserImportJobCommand)
       .rejects(new PreconditionNotMetException({ message: 'not Created', $metadata: {} }));
-    cognito
-      .on(DescribeUserImportJobCommand)
-      .resolves({
-        UserImportJob: { Status: 'Expired', CompletionMessage: 'The user import job has expired.' },
-      });
+    cognito.on(DescribeUserImportJobCommand).resolves({
+      UserImportJob: { Status: 'Expired', CompletionMessage: 'The user import job has expired.' },
+    });
     const job = await startImportJob(item({ status: 'Created', slotBusy: true }), deps());
     expect(job).toMatchObject({ status: 'Expired', slotBusy: false });
   });
