@@ -1,0 +1,981 @@
+/**
+ * The AWS deployment, checked without AWS: `osls package` (once, cached; see packaging.ts) turns
+ * serverless.yml into a CloudFormation template and one zip per function, and these tests read
+ * both. What they hold: every resource of the stack and its hardening, the workflow deployed as
+ * statemachine/import-users.asl.json says, least-privilege roles that grant each function exactly
+ * the AWS calls its bundle contains, and bundles that load on Node 22 and stay small.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFunctionConfig } from '../../src/config.ts';
+import { isImportKey } from '../../src/workflow/start.ts';
+import {
+  type AslDefinition,
+  allStates,
+  FUNCTION_HANDLERS,
+  type FunctionKey,
+  taskFunctions,
+} from '../../src/workflow/tasks.ts';
+import {
+  type Bundle,
+  bundlesOf,
+  type CfnResource,
+  type CfnTemplate,
+  extractBundles,
+  type PackagedStack,
+  packageStack,
+  REGION,
+  ROOT,
+  SERVICE,
+  STAGE,
+} from './packaging.ts';
+
+let stack: PackagedStack;
+let template: CfnTemplate;
+let bundles: Bundle[];
+let modules: Map<string, string>;
+const unpacked = mkdtempSync(join(tmpdir(), 'cognito-import-bundles-'));
+
+// Packaging takes ~10-60 s on a small machine when the sources changed, nothing when cached.
+beforeAll(async () => {
+  stack = await packageStack();
+  template = stack.template;
+  bundles = bundlesOf(stack);
+  modules = extractBundles(bundles, unpacked);
+}, 300_000);
+
+afterAll(() => rmSync(unpacked, { recursive: true, force: true }));
+
+const asl = JSON.parse(
+  readFileSync(join(ROOT, 'statemachine', 'import-users.asl.json'), 'utf8'),
+) as AslDefinition;
+const FUNCTION_KEYS = Object.keys(FUNCTION_HANDLERS) as FunctionKey[];
+const TASK_KEYS = [...new Set(Object.values(taskFunctions(asl)))] as FunctionKey[];
+
+// ------------------------------------------------------------------ template helpers
+
+const capitalised = (key: string) => key.charAt(0).toUpperCase() + key.slice(1);
+const functionId = (key: string) => `${capitalised(key)}LambdaFunction`;
+const roleId = (key: string) => `${capitalised(key)}Role`;
+const functionName = (key: string) => `${SERVICE}-${STAGE}-${key}`;
+
+function resource(id: string, type?: string): CfnResource {
+  const found = template.Resources[id];
+  if (!found) throw new Error(`The template has no resource ${id}.`);
+  if (type) expect(found.Type, id).toBe(type);
+  return found;
+}
+
+const ofType = (type: string) =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An intrinsic as one comparable string: `{Ref: X}` → `X`, `{Fn::GetAtt: [X, Arn]}` → `X.Arn`,
+ * `{Fn::Sub: s}` → `s`; plain strings as they are.
+ */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (isObject(value)) {
+    if (typeof value.Ref === 'string') return value.Ref;
+    const getAtt = value['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return getAtt.join('.');
+    const sub = value['Fn::Sub'];
+    if (typeof sub === 'string') return sub;
+  }
+  return JSON.stringify(value);
+}
+
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+}
+
+function roleStatements(id: string): Statement[] {
+  const role = resource(id, 'AWS::IAM::Role');
+  const policies = (role.Properties.Policies ?? []) as {
+    PolicyDocument: { Statement: Statement[] };
+  }[];
+  expect(role.Properties.ManagedPolicyArns, `${id} has no managed policies`).toBeUndefined();
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
+
+/** action → the resources it is allowed on, as comparable strings, sorted. */
+function grants(statements: Statement[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const statement of statements) {
+    expect(statement.Effect).toBe('Allow');
+    for (const action of list(statement.Action))
+      out[action] = [...(out[action] ?? []), ...list(statement.Resource).map(text)].sort();
+  }
+  return out;
+}
+
+/** Every policy document anywhere in the template (roles, bucket, queue, key policies). */
+function allPolicyStatements(): { where: string; statement: Statement }[] {
+  const found: { where: string; statement: Statement }[] = [];
+  const visit = (where: string, value: unknown) => {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) visit(`${where}[${i}]`, v);
+    } else if (isObject(value)) {
+      if (Array.isArray(value.Statement))
+        for (const statement of value.Statement as Statement[]) found.push({ where, statement });
+      else for (const [key, v] of Object.entries(value)) visit(`${where}.${key}`, v);
+    }
+  };
+  for (const [id, r] of Object.entries(template.Resources)) visit(id, r.Properties);
+  return found;
+}
+
+const SUB_PREFIX = `arn:\${AWS::Partition}`;
+const POOLS = `${SUB_PREFIX}:cognito-idp:\${AWS::Region}:\${AWS::AccountId}:userpool/*`;
+const ownLogs = (key: string) =>
+  `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${functionName(key)}:*`;
+const INCOMING = `\${ImportBucket.Arn}/incoming/*`;
+const STAGING = `\${ImportBucket.Arn}/staging/*`;
+const REPORTS = `\${ImportBucket.Arn}/reports/*`;
+const ALL_LOG_GROUPS = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:*`;
+const COGNITO_LOG_GROUPS = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/userpools/*`;
+
+/**
+ * What each function may do, derived from the AWS calls its core function in src/workflow makes
+ * (besides writing its own log streams, which every role below also gets).
+ */
+const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
+  startImport: {
+    'states:StartExecution': ['ImportUsersStateMachine'],
+    'sqs:SendMessage': ['StartImportDeadLetterQueue.Arn'],
+  },
+  prepareImport: {
+    's3:GetObject': [INCOMING],
+    's3:GetObjectVersion': [INCOMING],
+    's3:ListBucket': ['ImportBucket.Arn'],
+    'cognito-idp:DescribeUserPool': [POOLS],
+  },
+  validateCsv: {
+    's3:GetObject': [INCOMING],
+    's3:GetObjectVersion': [INCOMING],
+    's3:PutObject': [REPORTS, STAGING],
+    's3:AbortMultipartUpload': [REPORTS, STAGING],
+    's3:ListMultipartUploadParts': [REPORTS, STAGING],
+    'cognito-idp:DescribeUserPool': [POOLS],
+    'cognito-idp:GetCSVHeader': [POOLS],
+  },
+  createImportJob: {
+    'cognito-idp:CreateUserImportJob': [POOLS],
+    'iam:PassRole': ['CognitoImportLogsRole.Arn'],
+    's3:GetObject': [STAGING],
+  },
+  startImportJob: {
+    'cognito-idp:StartUserImportJob': [POOLS],
+    'cognito-idp:DescribeUserImportJob': [POOLS],
+  },
+  checkImportJob: { 'cognito-idp:DescribeUserImportJob': [POOLS] },
+  stopImportJob: {
+    'cognito-idp:StopUserImportJob': [POOLS],
+    'cognito-idp:DescribeUserImportJob': [POOLS],
+  },
+  stopAfterError: {
+    'cognito-idp:StopUserImportJob': [POOLS],
+    'cognito-idp:DescribeUserImportJob': [POOLS],
+  },
+  reportOutcome: {
+    'logs:DescribeLogGroups': [ALL_LOG_GROUPS],
+    'logs:FilterLogEvents': [COGNITO_LOG_GROUPS],
+    's3:GetObject': [STAGING],
+    's3:PutObject': [REPORTS],
+    'sns:Publish': ['OutcomeTopic'],
+    'kms:GenerateDataKey': ['NotificationKey.Arn'],
+    'kms:Decrypt': ['NotificationKey.Arn'],
+  },
+};
+
+/** The IAM actions an SDK command is authorised as. */
+const COMMAND_ACTIONS: Record<string, string[]> = {
+  HeadObject: ['s3:GetObject'],
+  GetObject: ['s3:GetObject'],
+  PutObject: ['s3:PutObject'],
+  CreateMultipartUpload: ['s3:PutObject'],
+  UploadPart: ['s3:PutObject'],
+  CompleteMultipartUpload: ['s3:PutObject'],
+  AbortMultipartUpload: ['s3:AbortMultipartUpload'],
+  DescribeUserPool: ['cognito-idp:DescribeUserPool'],
+  GetCSVHeader: ['cognito-idp:GetCSVHeader'],
+  CreateUserImportJob: ['cognito-idp:CreateUserImportJob'],
+  StartUserImportJob: ['cognito-idp:StartUserImportJob'],
+  DescribeUserImportJob: ['cognito-idp:DescribeUserImportJob'],
+  StopUserImportJob: ['cognito-idp:StopUserImportJob'],
+  DescribeLogGroups: ['logs:DescribeLogGroups'],
+  FilterLogEvents: ['logs:FilterLogEvents'],
+  Publish: ['sns:Publish'],
+  StartExecution: ['states:StartExecution'],
+};
+
+/**
+ * Commands the SDK bundles with every client but these functions never send on Lambda: the
+ * credential providers' STS/SSO calls (Lambda hands credentials over in the environment), S3
+ * Express sessions (directory buckets only), the S3 client's region-redirect HeadBucket, and
+ * lib-storage's tagging call (only for uploads with tags).
+ */
+const SDK_INTERNAL_COMMANDS = new Set([
+  'AssumeRole',
+  'AssumeRoleWithWebIdentity',
+  'CreateOAuth2Token',
+  'CreateOAuth2TokenWithIAM',
+  'CreateToken',
+  'GetRoleCredentials',
+  'CreateSession',
+  'HeadBucket',
+  'PutObjectTagging',
+]);
+
+/** Granted beyond what a command needs, each for a reason written next to it in serverless.yml. */
+const GRANTED_WITHOUT_COMMAND = new Set([
+  'logs:CreateLogStream', // its own log group
+  'logs:PutLogEvents',
+  's3:GetObjectVersion', // pinned versions (HeadObject/GetObject with VersionId)
+  's3:ListBucket', // 404 instead of 403 for a missing object
+  's3:ListMultipartUploadParts', // multipart uploads of the sinks
+  'sqs:SendMessage', // the async on-failure destination
+  'iam:PassRole', // the logs role named in CreateUserImportJob
+  'kms:GenerateDataKey', // publishing to the encrypted topic
+  'kms:Decrypt',
+]);
+
+/** The AWS commands a bundle contains (esbuild keeps class names: `"HeadObjectCommand"`). */
+function commandsIn(bundle: Bundle): string[] {
+  const code = (bundle.files.get(bundle.handlerFile) as Buffer).toString('utf8');
+  const names = new Set<string>();
+  for (const match of code.matchAll(/"([A-Z][A-Za-z0-9]*)Command"/g)) names.add(match[1] as string);
+  return [...names].sort();
+}
+
+// ------------------------------------------------------------------ the tests
+
+describe('packaging', () => {
+  it('packages offline into a template and one zip per function', () => {
+    expect(template.Resources).toBeDefined();
+    expect(bundles.map((b) => b.key).sort()).toEqual([...FUNCTION_KEYS].sort());
+  });
+
+  it('keeps every bundle under the 1 MB budget, zipped and unzipped, with nothing else in the zip', () => {
+    for (const bundle of bundles) {
+      const module = bundle.files.get(bundle.handlerFile) as Buffer;
+      expect(bundle.zipBytes, `${bundle.key}.zip`).toBeLessThanOrEqual(1_000_000);
+      expect(module.length, `${bundle.key} ${bundle.handlerFile}`).toBeLessThanOrEqual(1_000_000);
+      expect([...bundle.files.keys()], `${bundle.key}.zip holds only its module`).toEqual([
+        bundle.handlerFile,
+      ]);
+      expect(bundle.handlerFile).toMatch(/\.mjs$/);
+    }
+  });
+
+  it('builds bundles that load on Node 22 and export a handler function', async () => {
+    const run = promisify(execFile);
+    await Promise.all(
+      bundles.map(async (bundle) => {
+        const url = pathToFileURL(modules.get(bundle.key) as string).href;
+        const { stdout } = await run(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(url)}); console.log(process.versions.node.split('.')[0], typeof m.handler);`,
+          ],
+          { env: { PATH: process.env.PATH ?? '' } },
+        );
+        expect(stdout.trim(), bundle.key).toMatch(/^(2[2-9]|[3-9]\d) function$/);
+      }),
+    );
+  });
+
+  it("runs the starter's bundle end to end: an Object Created event becomes a StartExecution", async () => {
+    const requests: { target: string; body: Record<string, unknown> }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        requests.push({
+          target: String(req.headers['x-amz-target']),
+          body: JSON.parse(body) as Record<string, unknown>,
+        });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(
+          JSON.stringify({
+            executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:run',
+            startDate: 1_700_000_000,
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const event = {
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      detail: {
+        bucket: { name: 'imports-bucket' },
+        object: { key: 'incoming/us-east-1_AbC123/users.csv', etag: 'abc', sequencer: '01' },
+      },
+    };
+    const url = pathToFileURL(modules.get('startImport') as string).href;
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { handler } = await import(${JSON.stringify(url)});
+           const out = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 30000, awsRequestId: 'test' });
+           console.log('RESULT ' + JSON.stringify(out));`,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: mkdtempSync(join(tmpdir(), 'starter-home-')),
+            AWS_REGION: REGION,
+            AWS_ACCESS_KEY_ID: 'AKIDTEST',
+            AWS_SECRET_ACCESS_KEY: 'secret',
+            AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${port}`,
+            STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
+          },
+        },
+      );
+      const result = JSON.parse(stdout.slice(stdout.indexOf('RESULT ') + 7)) as {
+        status: string;
+      }[];
+      expect(result).toEqual([expect.objectContaining({ status: 'started' })]);
+      expect(requests).toHaveLength(1);
+      expect(requests[0]?.target).toBe('AWSStepFunctions.StartExecution');
+      expect(requests[0]?.body).toMatchObject({
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
+        name: expect.stringMatching(/^[A-Za-z0-9_-]{1,80}$/),
+      });
+      expect(JSON.parse(String(requests[0]?.body.input))).toEqual({
+        bucket: 'imports-bucket',
+        key: 'incoming/us-east-1_AbC123/users.csv',
+        etag: 'abc',
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('functions', () => {
+  it('deploys every function of FUNCTION_HANDLERS on nodejs22.x, arm64, with its own role', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(FUNCTION_KEYS.map(functionId).sort());
+    for (const key of FUNCTION_KEYS) {
+      const fn = resource(functionId(key)).Properties;
+      expect(fn.FunctionName).toBe(functionName(key));
+      expect(fn.Runtime, key).toBe('nodejs22.x');
+      expect(fn.Architectures, key).toEqual(['arm64']);
+      expect(fn.Handler, key).toBe(FUNCTION_HANDLERS[key].replace(/\.ts$/, '.handler'));
+      expect(fn.Role, key).toEqual({ 'Fn::GetAtt': [roleId(key), 'Arn'] });
+      expect(resource(`${capitalised(key)}LogGroup`, 'AWS::Logs::LogGroup').Properties).toEqual({
+        LogGroupName: `/aws/lambda/${functionName(key)}`,
+        RetentionInDays: 30,
+      });
+    }
+    // The framework's shared role is not created: every function has its own.
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it("gives each task function a timeout within its Task's TimeoutSeconds, and the validator a full vCPU", () => {
+    for (const [state, task] of allStates(asl)) {
+      if (task.Type !== 'Task') continue;
+      const key = taskFunctions(asl)[state] as string;
+      const fn = resource(functionId(key)).Properties;
+      const limit = (task as { TimeoutSeconds?: number }).TimeoutSeconds;
+      expect(limit, `${state} has a TimeoutSeconds`).toBeDefined();
+      expect(fn.Timeout as number, `${key} vs ${state}`).toBeLessThanOrEqual(limit as number);
+    }
+    expect(resource(functionId('validateCsv')).Properties.MemorySize).toBeGreaterThanOrEqual(1769);
+  });
+
+  it('hands every function the settings readFunctionConfig reads, with the stack defaults', () => {
+    const parameters = template.Parameters ?? {};
+    const fake: Record<string, string> = {
+      'CognitoImportLogsRole.Arn': 'arn:aws:iam::123456789012:role/logs',
+      OutcomeTopic: 'arn:aws:sns:us-east-1:123456789012:outcomes',
+      ImportUsersStateMachine: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
+    };
+    for (const key of FUNCTION_KEYS) {
+      const variables = (
+        resource(functionId(key)).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      expect(Object.keys(variables), key).toEqual(
+        expect.arrayContaining([
+          'DEFAULT_USER_POOL_ID',
+          'INVALID_ROWS_POLICY',
+          'NOTIFY',
+          'IMPORT_DEADLINE_SECONDS',
+          'COGNITO_LOGS_ROLE_ARN',
+          'OUTCOME_TOPIC_ARN',
+          'MAX_OBJECT_BYTES',
+          'COGNITO_LINE_NUMBERING',
+        ]),
+      );
+      expect(variables.COGNITO_LOGS_ROLE_ARN).toEqual({
+        'Fn::GetAtt': ['CognitoImportLogsRole', 'Arn'],
+      });
+      expect(variables.OUTCOME_TOPIC_ARN).toEqual({ Ref: 'OutcomeTopic' });
+      const env: Record<string, string> = {};
+      for (const [name, value] of Object.entries(variables)) {
+        const ref = text(value);
+        env[name] =
+          typeof value === 'string'
+            ? value
+            : parameters[ref]
+              ? String(parameters[ref].Default)
+              : (fake[ref] ?? `unresolved ${ref}`);
+      }
+      const config = readFunctionConfig(env);
+      expect(config, key).toMatchObject({
+        defaultOptions: { invalidRows: 'reject', notify: true, deadlineSeconds: 21_600 },
+        logsRoleArn: fake['CognitoImportLogsRole.Arn'],
+        topicArn: fake.OutcomeTopic,
+        maxObjectBytes: 1_000_000_000,
+        cognitoLineNumbering: 'data',
+      });
+      expect(config.defaultUserPoolId, key).toBeUndefined();
+      if (key === 'startImport') expect(config.stateMachineArn).toBe(fake.ImportUsersStateMachine);
+      else expect(variables.STATE_MACHINE_ARN, key).toBeUndefined();
+    }
+  });
+
+  it('takes its settings as CloudFormation parameters that refuse bad values', () => {
+    expect(template.Parameters).toMatchObject({
+      DefaultUserPoolId: { Type: 'String', Default: '' },
+      NotificationEmail: { Type: 'String', Default: '' },
+      InvalidRowsPolicy: { Type: 'String', Default: 'reject', AllowedValues: ['reject', 'skip'] },
+      ImportDeadlineSeconds: { Type: 'Number', Default: 21_600, MinValue: 60, MaxValue: 604_800 },
+      Notify: { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] },
+      CognitoLineNumbering: { AllowedValues: ['data', 'file'] },
+    });
+    const pool = new RegExp(template.Parameters?.DefaultUserPoolId?.AllowedPattern as string);
+    expect(pool.test('')).toBe(true);
+    expect(pool.test('us-east-1_AbC123')).toBe(true);
+    expect(pool.test('not a pool')).toBe(false);
+    const email = new RegExp(template.Parameters?.NotificationEmail?.AllowedPattern as string);
+    expect(email.test('')).toBe(true);
+    expect(email.test('ops@example.com')).toBe(true);
+    expect(email.test('ops')).toBe(false);
+  });
+});
+
+describe('the state machine', () => {
+  it('deploys the ASL file as is, each Lambda resolved to a function of this stack', () => {
+    const machine = resource('ImportUsersStateMachine', 'AWS::StepFunctions::StateMachine');
+    const sub = (machine.Properties.DefinitionString as { 'Fn::Sub': unknown })['Fn::Sub'];
+    const [body, params] = (Array.isArray(sub) ? sub : [sub, {}]) as [
+      string,
+      Record<string, unknown>,
+    ];
+    const resolved = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      const target = params[name] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      const [id, attribute] = target?.['Fn::GetAtt'] ?? [];
+      expect(attribute, `\${${name}} is a GetAtt Arn`).toBe('Arn');
+      expect(template.Resources[id as string]?.Type).toBe('AWS::Lambda::Function');
+      return `lambda:${id}`;
+    });
+    const deployed = JSON.parse(resolved) as AslDefinition;
+    // serverless-step-functions states each state's query language; the file leaves the default.
+    for (const [name, state] of allStates(deployed)) {
+      const s = state as { QueryLanguage?: string };
+      if (s.QueryLanguage !== undefined) expect(s.QueryLanguage, name).toBe('JSONPath');
+      delete s.QueryLanguage;
+    }
+    const expected = JSON.parse(JSON.stringify(asl)) as AslDefinition;
+    for (const [, state] of allStates(expected)) {
+      const key = (state.Resource as { 'Fn::GetAtt'?: [string] } | undefined)?.['Fn::GetAtt']?.[0];
+      if (key) state.Resource = `lambda:${functionId(key)}`;
+    }
+    expect(deployed).toEqual(expected);
+    expect(machine.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-import-users`);
+    expect(machine.Properties.StateMachineType).toBe('STANDARD');
+  });
+
+  it('logs errors without execution data (rows are personal data) and traces', () => {
+    const machine = resource('ImportUsersStateMachine').Properties;
+    expect(machine.LoggingConfiguration).toEqual({
+      Level: 'ERROR',
+      IncludeExecutionData: false,
+      Destinations: [
+        {
+          CloudWatchLogsLogGroup: {
+            LogGroupArn: { 'Fn::GetAtt': ['ImportUsersStateMachineLogGroup', 'Arn'] },
+          },
+        },
+      ],
+    });
+    expect(machine.TracingConfiguration).toEqual({ Enabled: true });
+    expect(
+      resource('ImportUsersStateMachineLogGroup', 'AWS::Logs::LogGroup').Properties.LogGroupName,
+    ).toMatch(/^\/aws\/vendedlogs\/states\//);
+  });
+
+  it('runs with a role that invokes exactly its task functions; "*" only where AWS requires it', () => {
+    const machine = resource('ImportUsersStateMachine').Properties;
+    expect(machine.RoleArn).toEqual({ 'Fn::GetAtt': ['ImportUsersStateMachineRole', 'Arn'] });
+    const role = resource('ImportUsersStateMachineRole').Properties;
+    expect(role.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+    const granted = grants(roleStatements('ImportUsersStateMachineRole'));
+    expect(granted['lambda:InvokeFunction']).toEqual(
+      TASK_KEYS.map((key) => `${functionId(key)}.Arn`).sort(),
+    );
+    expect(TASK_KEYS).not.toContain('startImport');
+    // Log delivery (vended logs) and X-Ray writes have no resource-level permissions.
+    const star = Object.entries(granted)
+      .filter(([, resources]) => resources.includes('*'))
+      .map(([action]) => action)
+      .sort();
+    expect(star).toEqual(
+      [
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+      ].sort(),
+    );
+    expect(Object.keys(granted).sort()).toEqual(['lambda:InvokeFunction', ...star].sort());
+  });
+
+  it('raises an alarm on failed executions', () => {
+    const alarm = resource('FailedExecutionsAlarm', 'AWS::CloudWatch::Alarm').Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ImportUsersStateMachine' } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+});
+
+describe('least privilege', () => {
+  it.each(FUNCTION_KEYS)('grants %s exactly its own calls, on its own resources', (key) => {
+    const role = resource(roleId(key)).Properties;
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    });
+    const expected: Record<string, string[]> = {
+      'logs:CreateLogStream': [ownLogs(key)],
+      'logs:PutLogEvents': [ownLogs(key)],
+    };
+    for (const [action, resources] of Object.entries(EXPECTED_GRANTS[key]))
+      expected[action] = [...resources].sort();
+    expect(grants(roleStatements(roleId(key)))).toEqual(expected);
+  });
+
+  it.each(FUNCTION_KEYS)(
+    "grants %s every AWS call its bundle contains, and nothing it doesn't",
+    (key) => {
+      const bundle = bundles.find((b) => b.key === key) as Bundle;
+      const commands = commandsIn(bundle).filter((c) => !SDK_INTERNAL_COMMANDS.has(c));
+      const unknown = commands.filter((c) => c !== 'make' && !COMMAND_ACTIONS[c]);
+      expect(unknown, 'commands with no IAM mapping: add them here and to the role').toEqual([]);
+      const needed = new Set(commands.flatMap((c) => COMMAND_ACTIONS[c] ?? []));
+      const granted = new Set(Object.keys(grants(roleStatements(roleId(key)))));
+      for (const action of needed) expect(granted.has(action), `${key} needs ${action}`).toBe(true);
+      for (const action of granted)
+        expect(
+          needed.has(action) || GRANTED_WITHOUT_COMMAND.has(action),
+          `${key} is granted ${action}, which no call of its bundle needs`,
+        ).toBe(true);
+    },
+  );
+
+  it('passes the logs role only, and only to Cognito', () => {
+    const passRole = FUNCTION_KEYS.flatMap((key) =>
+      roleStatements(roleId(key))
+        .filter((s) => list(s.Action).includes('iam:PassRole'))
+        .map((s) => ({ key, s })),
+    );
+    expect(passRole.map((p) => p.key)).toEqual(['createImportJob']);
+    const statement = passRole[0]?.s as Statement;
+    expect(list(statement.Action)).toEqual(['iam:PassRole']);
+    expect(statement.Resource).toEqual({ 'Fn::GetAtt': ['CognitoImportLogsRole', 'Arn'] });
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'cognito-idp.amazonaws.com' },
+    });
+  });
+
+  it('uses the notification key only through SNS', () => {
+    const kms = roleStatements(roleId('reportOutcome')).filter((s) =>
+      list(s.Action).some((a) => a.startsWith('kms:')),
+    );
+    expect(kms).toHaveLength(1);
+    expect(kms[0]?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': { 'Fn::Sub': `sns.\${AWS::Region}.amazonaws.com` } },
+    });
+  });
+
+  it('has no "*" action anywhere, no wildcard action in any role, and "*" resources only where documented', () => {
+    for (const { where, statement } of allPolicyStatements()) {
+      expect(list(statement.Action), where).not.toContain('*');
+      expect(statement.Action, where).toBeDefined();
+    }
+    const roles = ofType('AWS::IAM::Role').map(([id]) => id);
+    for (const id of roles) {
+      for (const statement of roleStatements(id)) {
+        for (const action of list(statement.Action))
+          expect(action, `${id}: ${action}`).not.toContain('*');
+        if (list(statement.Resource).includes('*'))
+          expect(
+            id === 'ImportUsersStateMachineRole' &&
+              ['DeliverExecutionLogs', 'WriteTraces'].includes(statement.Sid ?? ''),
+            `${id} ${statement.Sid}: Resource "*"`,
+          ).toBe(true);
+      }
+    }
+    // Every Allow in a resource policy names a principal that is not everyone.
+    for (const { where, statement } of allPolicyStatements())
+      if (statement.Effect === 'Allow' && statement.Principal !== undefined)
+        expect(statement.Principal, where).not.toBe('*');
+  });
+
+  it('scopes every Cognito grant to the user pools of this account and region', () => {
+    for (const key of FUNCTION_KEYS)
+      for (const statement of roleStatements(roleId(key)))
+        if (list(statement.Action).some((a) => a.startsWith('cognito-idp:')))
+          expect(list(statement.Resource).map(text), key).toEqual([POOLS]);
+  });
+
+  it('gives Cognito a logs role it can assume, limited to /aws/cognito/*', () => {
+    const role = resource('CognitoImportLogsRole', 'AWS::IAM::Role').Properties;
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'cognito-idp.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    });
+    const logs = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/*`;
+    expect(grants(roleStatements('CognitoImportLogsRole'))).toEqual({
+      'logs:CreateLogGroup': [logs],
+      'logs:CreateLogStream': [logs],
+      'logs:DescribeLogStreams': [logs],
+      'logs:PutLogEvents': [logs],
+    });
+  });
+});
+
+describe('the import bucket', () => {
+  it('is encrypted, versioned, private, owner-enforced and sends events to EventBridge', () => {
+    const bucket = resource('ImportBucket', 'AWS::S3::Bucket').Properties;
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+      ],
+    });
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+    });
+    expect(bucket.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+  });
+
+  it('expires staging/ after the longest run, and old versions and unfinished uploads', () => {
+    const rules = (
+      resource('ImportBucket').Properties.LifecycleConfiguration as {
+        Rules: Record<string, unknown>[];
+      }
+    ).Rules;
+    const staging = rules.find((r) => r.Prefix === 'staging/');
+    expect(staging).toMatchObject({ Status: 'Enabled' });
+    // Longer than the longest deadline a run may have (7 days), so no live run loses its parts.
+    expect(staging?.ExpirationInDays as number).toBeGreaterThan(7);
+    expect(staging?.ExpirationInDays as number).toBeLessThanOrEqual(31);
+    expect(rules.some((r) => r.AbortIncompleteMultipartUpload !== undefined && !r.Prefix)).toBe(
+      true,
+    );
+    expect(rules.some((r) => r.NoncurrentVersionExpiration !== undefined && !r.Prefix)).toBe(true);
+  });
+
+  it('refuses requests without TLS (1.2 or later)', () => {
+    const policy = resource('ImportBucketPolicy', 'AWS::S3::BucketPolicy').Properties;
+    expect(policy.Bucket).toEqual({ Ref: 'ImportBucket' });
+    const statements = (policy.PolicyDocument as { Statement: Statement[] }).Statement;
+    const bucketAndObjects = [
+      { 'Fn::GetAtt': ['ImportBucket', 'Arn'] },
+      { 'Fn::Sub': `\${ImportBucket.Arn}/*` },
+    ];
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: bucketAndObjects,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Resource: bucketAndObjects,
+        Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } },
+      }),
+    );
+    expect(statements.every((s) => s.Effect === 'Deny')).toBe(true);
+  });
+});
+
+describe('the trigger', () => {
+  const rule = () => resource('ObjectCreatedRule', 'AWS::Events::Rule').Properties;
+
+  it("matches Object Created events of this bucket's incoming/*.csv keys", () => {
+    expect(rule().State).toBe('ENABLED');
+    expect(rule().EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: {
+        bucket: { name: [{ Ref: 'ImportBucket' }] },
+        object: { key: [{ wildcard: 'incoming/*.csv' }, { wildcard: 'incoming/*.CSV' }] },
+      },
+    });
+  });
+
+  it('filters keys as the starter does (only keys the starter imports reach it)', () => {
+    const patterns = (
+      rule().EventPattern as { detail: { object: { key: { wildcard: string }[] } } }
+    ).detail.object.key.map(
+      (m) =>
+        new RegExp(
+          `^${m.wildcard
+            .split('*')
+            .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+    );
+    const matches = (key: string) => patterns.some((p) => p.test(key));
+    for (const key of [
+      'incoming/us-east-1_AbC123/users.csv',
+      'incoming/users.csv',
+      'incoming/EXPORT.CSV',
+      'incoming/a folder/with spaces.csv',
+    ]) {
+      expect(matches(key), key).toBe(true);
+      expect(isImportKey(key), key).toBe(true);
+    }
+    for (const key of [
+      'reports/run/outcome.json',
+      'staging/run/part-0001.csv',
+      'incoming/users.txt',
+      'users.csv',
+      'incoming/',
+    ])
+      expect(matches(key), key).toBe(false);
+  });
+
+  it('invokes the starter with retries and a dead-letter queue, and may invoke it', () => {
+    expect(rule().Targets).toEqual([
+      {
+        Id: 'start-import',
+        Arn: { 'Fn::GetAtt': ['StartImportLambdaFunction', 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: 86_400 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] } },
+      },
+    ]);
+    expect(resource('StartImportEventsPermission', 'AWS::Lambda::Permission').Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': ['StartImportLambdaFunction', 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['ObjectCreatedRule', 'Arn'] },
+    });
+    expect(
+      resource('StartImportEventInvokeConfig', 'AWS::Lambda::EventInvokeConfig').Properties,
+    ).toMatchObject({
+      FunctionName: { Ref: 'StartImportLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] } },
+      },
+    });
+    const queue = resource('StartImportDeadLetterQueue', 'AWS::SQS::Queue').Properties;
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    const queuePolicy = resource('StartImportDeadLetterQueuePolicy', 'AWS::SQS::QueuePolicy')
+      .Properties.PolicyDocument as { Statement: Statement[] };
+    expect(queuePolicy.Statement).toContainEqual({
+      Sid: 'RuleDeadLetters',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] },
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ObjectCreatedRule', 'Arn'] } } },
+    });
+    expect(
+      resource('StartImportDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties,
+    ).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+});
+
+describe('notifications', () => {
+  it('publishes outcomes and alarms on topics encrypted with a rotating customer managed key', () => {
+    for (const id of ['OutcomeTopic', 'AlarmTopic'])
+      expect(resource(id, 'AWS::SNS::Topic').Properties.KmsMasterKeyId, id).toEqual({
+        Ref: 'NotificationKey',
+      });
+    const key = resource('NotificationKey', 'AWS::KMS::Key').Properties;
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = (key.KeyPolicy as { Statement: Statement[] }).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    );
+  });
+
+  it('subscribes the notification email only when one is given', () => {
+    expect(template.Conditions?.HasNotificationEmail).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'NotificationEmail' }, ''] }],
+    });
+    const subscriptions = ofType('AWS::SNS::Subscription');
+    expect(subscriptions.map(([id]) => id).sort()).toEqual([
+      'AlarmEmailSubscription',
+      'OutcomeEmailSubscription',
+    ]);
+    for (const [id, subscription] of subscriptions) {
+      expect(subscription.Condition, id).toBe('HasNotificationEmail');
+      expect(subscription.Properties).toMatchObject({
+        Protocol: 'email',
+        Endpoint: { Ref: 'NotificationEmail' },
+      });
+    }
+    expect(resource('OutcomeEmailSubscription').Properties.TopicArn).toEqual({
+      Ref: 'OutcomeTopic',
+    });
+  });
+});
+
+describe('the stack', () => {
+  it('outputs what other systems and the CLI need', () => {
+    expect(template.Outputs).toMatchObject({
+      ImportBucketName: { Value: { Ref: 'ImportBucket' } },
+      StateMachineArn: { Value: { Ref: 'ImportUsersStateMachine' } },
+      OutcomeTopicArn: { Value: { Ref: 'OutcomeTopic' } },
+      CognitoLogsRoleArn: { Value: { 'Fn::GetAtt': ['CognitoImportLogsRole', 'Arn'] } },
+    });
+  });
+
+  it('refers only to things that exist, without a dependency cycle', () => {
+    const resources = template.Resources;
+    const parameters = new Set(Object.keys(template.Parameters ?? {}));
+    const edges = new Map<string, Set<string>>();
+    const refer = (from: string, to: string) => {
+      const target = to.split('.')[0] as string;
+      if (target.startsWith('AWS::') || parameters.has(target)) return;
+      expect(resources[target], `${from} refers to ${target}`).toBeDefined();
+      edges.get(from)?.add(target);
+    };
+    const visit = (from: string, value: unknown) => {
+      if (Array.isArray(value)) for (const v of value) visit(from, v);
+      else if (isObject(value)) {
+        if (typeof value.Ref === 'string') refer(from, value.Ref);
+        const getAtt = value['Fn::GetAtt'];
+        if (Array.isArray(getAtt)) refer(from, getAtt[0] as string);
+        const sub = value['Fn::Sub'];
+        if (sub !== undefined) {
+          const [body, vars] = (Array.isArray(sub) ? sub : [sub, {}]) as [
+            string,
+            Record<string, unknown>,
+          ];
+          for (const match of body.matchAll(/\$\{([^}!]+)\}/g)) {
+            const name = match[1] as string;
+            if (!(name in vars)) refer(from, name);
+          }
+          visit(from, vars);
+        }
+        for (const [k, v] of Object.entries(value))
+          if (k !== 'Ref' && k !== 'Fn::GetAtt' && k !== 'Fn::Sub') visit(from, v);
+      }
+    };
+    for (const [id, r] of Object.entries(resources)) {
+      edges.set(id, new Set());
+      for (const dependency of list(r.DependsOn)) refer(id, dependency);
+      visit(id, r.Properties);
+    }
+    const state = new Map<string, 'open' | 'done'>();
+    const walk = (id: string, path: string[]) => {
+      if (state.get(id) === 'done') return;
+      expect(state.get(id), `cycle: ${[...path, id].join(' -> ')}`).not.toBe('open');
+      state.set(id, 'open');
+      for (const next of edges.get(id) ?? []) walk(next, [...path, id]);
+      state.set(id, 'done');
+    };
+    for (const id of edges.keys()) walk(id, []);
+  });
+
+  it('needs no AWS lookup at package time (account and region are pseudo parameters)', () => {
+    const json = JSON.stringify({ resources: template.Resources, outputs: template.Outputs });
+    expect(json).not.toMatch(/\b\d{12}\b/);
+    expect(json).not.toContain('${ssm:');
+    expect(json).not.toContain('${cf:');
+    expect(json).not.toMatch(/us-east-1/);
+  });
+});
