@@ -1,8 +1,8 @@
 /**
- * The time the twin lives in. A virtual clock only moves when told to: Wait states and retry
- * intervals advance it by their full ASL duration while the process sleeps a scaled fraction of
- * it, so a day of polling runs in milliseconds and every timestamp still reads as in AWS. Share
- * one with the Cognito twin (its `now` option) and both agree on what time it is.
+ * The time the twin lives in. A virtual clock only moves when told to: a Wait state or a retry
+ * interval moves it to the moment it ends (its full ASL duration later) while the process sleeps
+ * a scaled fraction of it, so a day of polling runs in milliseconds and every timestamp still
+ * reads as in AWS. Share one with the Cognito twin (its `now` option) and both agree on the time.
  */
 export interface VirtualClock {
   /** Epoch milliseconds. */

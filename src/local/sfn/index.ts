@@ -29,8 +29,8 @@ export interface SfnTwinOptions {
   account?: string;
   stateMachines: StateMachineSpec[];
   /**
-   * The twin's time. Without one, real time (Date.now); with one, Wait states and retry
-   * intervals advance it by their full duration (see `waitScale`), and every date the twin
+   * The twin's time. Without one, real time (Date.now); with one, each Wait state and retry
+   * interval moves it forward by its full duration (see `waitScale`), and every date the twin
    * reports (history timestamps, startDate, stopDate, `$$.Execution.StartTime`) is read from it.
    */
   clock?: VirtualClock;

@@ -34,7 +34,13 @@ export async function startSfnFixture(
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,
     });
-  const twin = await startSfnTwin({ dataDir, ...options });
+  let twin: SfnTwin;
+  try {
+    twin = await startSfnTwin({ dataDir, ...options });
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const fixture: SfnFixture = {
     dataDir,
     twin,
