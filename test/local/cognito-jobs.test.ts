@@ -939,3 +939,59 @@ describe('pace', () => {
     await waitForJob(() => describeJob(p.id, job.JobId), ['Succeeded']);
   });
 });
+
+describe('the other knobs', () => {
+  it('fails the whole job on a wrong field count when fieldCountMismatch is fail-job', async () => {
+    f.twin.knobs.fieldCountMismatch = 'fail-job';
+    const p = await pool();
+    const job = await importCsv(f, p.id, csv(HEADER, ...rows(1), 'two,fields', ...rows(1, 5)));
+    expect(job).toMatchObject({ Status: 'Failed', ImportedUsers: 1 });
+    expect(job.CompletionMessage).toMatch(/^The CSV file could not be parsed: line 2: /);
+  });
+
+  it('fails a blank line as a row when blankLines is fail-row', async () => {
+    f.twin.knobs.blankLines = 'fail-row';
+    f.twin.knobs.failureThreshold = 1;
+    const p = await pool();
+    const job = await importCsv(
+      f,
+      p.id,
+      `${HEADER}\nu1,u1@example.com,true\n\nu2,u2@example.com,true\n`,
+    );
+    expect(job).toMatchObject({ ImportedUsers: 2, FailedUsers: 1 });
+  });
+
+  it('requires cognito:mfa_enabled in every row under the 2023 rule, and skips the email shape check when told', async () => {
+    f.twin.knobs.failureThreshold = 1;
+    f.twin.knobs.mfaRule = '2023';
+    f.twin.knobs.checkEmailFormat = false;
+    const p = await pool({ MfaConfiguration: 'OPTIONAL' });
+    const job = await importCsv(
+      f,
+      p.id,
+      csv(`${HEADER},cognito:mfa_enabled`, 'a,not-an-email,true,false', 'b,b@example.com,true,'),
+    );
+    expect(job).toMatchObject({ ImportedUsers: 1, FailedUsers: 1 });
+  });
+
+  it('caps a ListUserImportJobs page at listPageCap', async () => {
+    f.twin.knobs.listPageCap = 2;
+    const p = await pool();
+    for (let i = 0; i < 3; i++) await createJob(p.id);
+    const page = await f.cognito.send(
+      new ListUserImportJobsCommand({ UserPoolId: p.id, MaxResults: 60 }),
+    );
+    expect(page.UserImportJobs).toHaveLength(2);
+    expect(page.PaginationToken).toBeDefined();
+  });
+
+  it('refuses a second upload before the start when reuploadBeforeStart is off', async () => {
+    f.twin.knobs.reuploadBeforeStart = false;
+    const p = await pool();
+    const job = await createJob(p.id);
+    expect((await upload(job.PreSignedUrl, csv(HEADER, ...rows(1)))).status).toBe(200);
+    expect((await upload(job.PreSignedUrl, csv(HEADER, ...rows(2)))).status).toBe(403);
+    f.twin.knobs.reuploadBeforeStart = true;
+    expect((await upload(job.PreSignedUrl, csv(HEADER, ...rows(2)))).status).toBe(200);
+  });
+});

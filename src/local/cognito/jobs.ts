@@ -400,12 +400,7 @@ export class JobService {
     const fd = openSync(upload.file, 'r');
     try {
       const progress = job.progress ?? { offset: 0, physicalLine: 0, dataRow: 0 };
-      const batch = readLines(
-        fd,
-        progress.offset,
-        progress.header ? pace.rowsPerStep : 1,
-        knobs.crlf === 'strip',
-      );
+      const batch = readLines(fd, progress.offset, progress.header ? pace.rowsPerStep : 1);
       if (!progress.header) {
         const headerLine = batch.lines[0] ?? '';
         if (knobs.bom === 'fails-job' && headerLine.startsWith('\uFEFF')) {
@@ -472,6 +467,11 @@ export class JobService {
         line === ''
           ? { outcome: 'FAILED' as const, message: 'The record is empty.' }
           : checkRow(pool, header, line, knobs, job.passwordHashingAlgorithm);
+      if (result.outcome === 'FAILED' && result.fatal) {
+        const counts = { ...job, imported, skipped, failed };
+        this.finish(counts, 'Failed', COMPLETION.unparsable(`line ${number}: ${result.message}`));
+        return true;
+      }
       let entry: string;
       if (result.outcome === 'FAILED') {
         failed++;

@@ -13,8 +13,6 @@ export interface Knobs {
   bom: 'corrupts-header' | 'fails-job';
   /** §1.2: a header that lacks some GetCSVHeader columns is accepted ('subset') or fails the job ('all'). */
   headerCompleteness: 'subset' | 'all';
-  /** §1.2: a trailing CR is stripped from each line (CRLF works) or kept as part of the last value. */
-  crlf: 'strip' | 'keep';
   /** §1.2: an empty line is passed over ('skip', not counted) or is a row that fails. */
   blankLines: 'skip' | 'fail-row';
   /** §1.2: a row with more or fewer fields than the header fails that row or the whole job. */
@@ -52,7 +50,6 @@ export const defaultKnobs: Knobs = {
   lineNumbering: 'data',
   bom: 'corrupts-header',
   headerCompleteness: 'subset',
-  crlf: 'strip',
   blankLines: 'skip',
   fieldCountMismatch: 'fail-row',
   mfaRule: 'current',

@@ -12,14 +12,10 @@ export interface LineBatch {
 /**
  * Reads up to `maxLines` whole lines from a file descriptor, starting at a byte offset, so the
  * importer can stop after any batch and resume there after a restart. A line longer than the
- * buffer grows the buffer rather than being cut. The BOM is kept, as Cognito's reader would see it.
+ * buffer grows the buffer rather than being cut. A CR before the LF goes (values are trimmed
+ * anyway); the BOM is kept, as Cognito's reader would see it.
  */
-export function readLines(
-  fd: number,
-  offset: number,
-  maxLines: number,
-  stripCr: boolean,
-): LineBatch {
+export function readLines(fd: number, offset: number, maxLines: number): LineBatch {
   let size = 1 << 20;
   for (;;) {
     const buffer = Buffer.allocUnsafe(size);
@@ -31,13 +27,13 @@ export function readLines(
       const newline = buffer.indexOf(10, start);
       if (newline < 0 || newline >= read) break;
       let end = newline;
-      if (stripCr && end > start && buffer[end - 1] === 13) end--;
+      if (end > start && buffer[end - 1] === 13) end--;
       lines.push(decoder.decode(buffer.subarray(start, end)));
       start = newline + 1;
     }
     if (lines.length < maxLines && atEnd && start < read) {
       let end = read;
-      if (stripCr && buffer[end - 1] === 13) end--;
+      if (buffer[end - 1] === 13) end--;
       lines.push(decoder.decode(buffer.subarray(start, end)));
       start = read;
     }

@@ -59,7 +59,7 @@ const NOT_ATTRIBUTES = new Set(['cognito:username', 'cognito:mfa_enabled', 'pass
 
 /** What the import of one row decided. */
 export type RowResult =
-  | { outcome: 'FAILED'; message: string }
+  | { outcome: 'FAILED'; message: string; fatal?: boolean }
   | {
       outcome: 'READY';
       username: string;
@@ -151,10 +151,13 @@ export function checkRow(
   const fail = (message: string): RowResult => ({ outcome: 'FAILED', message });
   if (line.length > 16_000) return fail('The record is longer than 16,000 characters.');
   const values = splitCognitoLine(line);
-  if (values.length !== header.length)
-    return fail(
-      `The record has ${values.length} values but the header has ${header.length} columns.`,
-    );
+  if (values.length !== header.length) {
+    const message = `The record has ${values.length} values but the header has ${header.length} columns.`;
+    // With the knob at fail-job, Cognito is taken to stop parsing the file here (spec §1.2).
+    return knobs.fieldCountMismatch === 'fail-job'
+      ? { outcome: 'FAILED', message, fatal: true }
+      : fail(message);
+  }
   const row: Record<string, string> = {};
   header.forEach((column, i) => {
     row[column] = values[i] ?? '';
