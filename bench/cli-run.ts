@@ -12,7 +12,10 @@ const rows = Number(process.argv[2] ?? 500_000);
 const work = mkdtempSync(join(tmpdir(), 'cli-bench-'));
 const file = join(work, 'users.csv');
 const fd = openSync(file, 'w');
-writeSync(fd, 'cognito:username,email,email_verified,given_name,family_name,phone_number,phone_number_verified\n');
+writeSync(
+  fd,
+  'cognito:username,email,email_verified,given_name,family_name,phone_number,phone_number_verified\n',
+);
 for (let from = 0; from < rows; from += 10_000) {
   let slice = '';
   for (let i = from; i < Math.min(rows, from + 10_000); i++)
@@ -29,7 +32,12 @@ const result = spawnSync(
 );
 const seconds = (performance.now() - started) / 1000;
 rmSync(work, { recursive: true, force: true });
-const outcome = JSON.parse(result.stdout || '{}') as { status?: string; totals?: { imported: number } };
+const outcome = JSON.parse(result.stdout || '{}') as {
+  status?: string;
+  totals?: { imported: number };
+};
 console.log(`cognito-import run: ${rows.toLocaleString('en')} rows`);
-console.log(`  exit ${result.status}, ${outcome.status}, ${outcome.totals?.imported?.toLocaleString('en')} imported, ${seconds.toFixed(1)} s wall`);
+console.log(
+  `  exit ${result.status}, ${outcome.status}, ${outcome.totals?.imported?.toLocaleString('en')} imported, ${seconds.toFixed(1)} s wall`,
+);
 if (result.status !== 0) process.exitCode = 1;
