@@ -37,11 +37,9 @@ const HEADER = [
 ];
 
 beforeEach(() => {
-  cognito
-    .on(DescribeUserPoolCommand)
-    .resolves({
-      UserPool: { Id: 'us-east-1_P1', AutoVerifiedAttributes: ['email'], MfaConfiguration: 'OFF' },
-    });
+  cognito.on(DescribeUserPoolCommand).resolves({
+    UserPool: { Id: 'us-east-1_P1', AutoVerifiedAttributes: ['email'], MfaConfiguration: 'OFF' },
+  });
   cognito.on(GetCSVHeaderCommand).resolves({ CSVHeader: HEADER });
   s3.on(PutObjectCommand).resolves({});
 });
