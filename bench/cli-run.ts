@@ -4,25 +4,15 @@
  * Run: node bench/cli-run.ts [rows]
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeUsersFile } from './users-file.ts';
 
 const rows = Number(process.argv[2] ?? 500_000);
 const work = mkdtempSync(join(tmpdir(), 'cli-bench-'));
 const file = join(work, 'users.csv');
-const fd = openSync(file, 'w');
-writeSync(
-  fd,
-  'cognito:username,email,email_verified,given_name,family_name,phone_number,phone_number_verified\n',
-);
-for (let from = 0; from < rows; from += 10_000) {
-  let slice = '';
-  for (let i = from; i < Math.min(rows, from + 10_000); i++)
-    slice += `user${i},user${i}@example.com,true,Given${i},"Family, ${i}",+1555${String(i).padStart(7, '0')},false\n`;
-  writeSync(fd, slice);
-}
-closeSync(fd);
+writeUsersFile(file, rows, true);
 
 const started = performance.now();
 const result = spawnSync(

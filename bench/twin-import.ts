@@ -3,7 +3,7 @@
  * poll to the end) and prints the wall time and the peak memory of the process that ran it.
  * Run: node bench/twin-import.ts [rows]
  */
-import { closeSync, mkdtempSync, openAsBlob, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,23 +14,12 @@ import {
   StartUserImportJobCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startCognitoTwin } from '../src/local/cognito/index.ts';
+import { writeUsersFile } from './users-file.ts';
 
 const rows = Number(process.argv[2] ?? 500_000);
 const work = mkdtempSync(join(tmpdir(), 'twin-bench-'));
 const file = join(work, 'users.csv');
-// Written in slices, so the peak memory printed below is the twin's, not the generator's.
-const fd = openSync(file, 'w');
-writeSync(
-  fd,
-  'cognito:username,email,email_verified,given_name,family_name,phone_number,phone_number_verified\n',
-);
-for (let from = 0; from < rows; from += 10_000) {
-  let slice = '';
-  for (let i = from; i < Math.min(rows, from + 10_000); i++)
-    slice += `user${i},user${i}@example.com,true,Given${i},Family\\, ${i},+1555${String(i).padStart(7, '0')},false\n`;
-  writeSync(fd, slice);
-}
-closeSync(fd);
+writeUsersFile(file, rows);
 const bytes = statSync(file).size;
 
 const twin = await startCognitoTwin({ dataDir: join(work, 'data') });

@@ -71,17 +71,8 @@ export interface PollState {
   waitSeconds: number;
 }
 
-/** What the state machine knows of a part's import job. */
-export interface JobState {
-  jobId: string;
-  jobName: string;
-  status: string;
-  importedUsers: number;
-  skippedUsers: number;
-  failedUsers: number;
-  completionMessage?: string;
-  startedAt?: string;
-  completedAt?: string;
+/** What the state machine knows of a part's import job: its facts, and how to go on polling it. */
+export interface JobState extends OutcomeJob {
   poll: PollState;
   slotBusy: boolean;
   mustStop: boolean;
@@ -109,6 +100,7 @@ export interface StateError {
 
 export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'REJECTED' | 'STOPPED' | 'EXPIRED';
 
+/** An import job as the outcome reports it. */
 export interface OutcomeJob {
   jobId: string;
   jobName: string;

@@ -1,34 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { STANDARD_CSV_HEADER } from '../../csv/rules.ts';
 import { checkRequest, MaxResults, PaginationKey, type Shape, UserPoolId } from './constraints.ts';
 import { invalidParameter, resourceNotFound } from './errors.ts';
 import type { Knobs } from './knobs.ts';
 import type { Pool, SchemaAttribute } from './model.ts';
 import type { CognitoStore } from './store.ts';
-
-/** GetCSVHeader's documented columns for a pool without custom attributes (spec §1.1), in order. */
-export const DOCUMENTED_CSV_HEADER = [
-  'name',
-  'given_name',
-  'family_name',
-  'middle_name',
-  'nickname',
-  'preferred_username',
-  'profile',
-  'picture',
-  'website',
-  'email',
-  'email_verified',
-  'gender',
-  'birthdate',
-  'zoneinfo',
-  'locale',
-  'phone_number',
-  'phone_number_verified',
-  'address',
-  'updated_at',
-  'cognito:mfa_enabled',
-  'cognito:username',
-] as const;
 
 const text = (Name: string, extra: Partial<SchemaAttribute> = {}): SchemaAttribute => ({
   Name,
@@ -334,7 +310,8 @@ export class PoolService {
   /** The columns an import CSV for this pool may have (spec §1.1). */
   csvHeader(pool: Pool): string[] {
     const customs = pool.schema.filter((a) => a.Name.startsWith('custom:')).map((a) => a.Name);
-    const documented = [...DOCUMENTED_CSV_HEADER];
+    // The documented columns (spec §1.1): the same fact the validator checks files against.
+    const documented = [...STANDARD_CSV_HEADER];
     const header =
       this.knobs.customColumns === 'start'
         ? [...customs, ...documented]
