@@ -11,10 +11,18 @@ export function nextWaitSeconds(round: number, jobAgeSeconds: number): number {
 
 export const MAX_WAIT_SECONDS = 900;
 
-/** Poll rounds after which a job is stopped even before its deadline (≈ 10 history events each). */
-export const MAX_POLL_ROUNDS = 2_000;
+/**
+ * Poll rounds after which a job is stopped even before its deadline. A round writes 9 history
+ * events (Wait 2, Task 5, Choice 2), so the cap keeps one part's polling under 9,000 of the
+ * 25,000 events a standard execution may have; with waits capped at 15 minutes, the longest
+ * deadline (7 days) is reached long before it.
+ */
+export const MAX_POLL_ROUNDS = 1_000;
 
-/** The wait before asking again for the account's import slot. */
+/**
+ * The wait before asking again for the account's import slot: 15 s doubling to 15 minutes, so a
+ * week of waiting costs about 700 rounds, not thousands.
+ */
 export function slotWaitSeconds(attempt: number): number {
-  return Math.min(300, 15 * 2 ** Math.min(attempt, 5));
+  return Math.min(MAX_WAIT_SECONDS, 15 * 2 ** Math.min(attempt, 6));
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WAIT_SECONDS, nextWaitSeconds } from '../../../src/workflow/poll.ts';
+import {
+  MAX_POLL_ROUNDS,
+  MAX_WAIT_SECONDS,
+  nextWaitSeconds,
+  slotWaitSeconds,
+} from '../../../src/workflow/poll.ts';
 
 /** Simulates polling a job of the given length; answers the rounds and how late completion was seen. */
 function simulate(jobSeconds: number) {
@@ -31,4 +36,14 @@ describe('the poll schedule', () => {
       expect(simulate(seconds).lateBy).toBeLessThanOrEqual(Math.max(0.2 * seconds, 60, 0));
     },
   );
+});
+
+describe('the history budget', () => {
+  it('keeps a week of waiting for the slot plus a full poll budget under 25,000 history events', () => {
+    let waited = 0;
+    let rounds = 0;
+    while (waited < 7 * 24 * 3600) waited += slotWaitSeconds(rounds++);
+    const EVENTS_PER_ROUND = 9;
+    expect((rounds + MAX_POLL_ROUNDS) * EVENTS_PER_ROUND).toBeLessThan(25_000);
+  });
 });
