@@ -3,6 +3,7 @@ import { UsageError } from './errors.ts';
 import { HEADER_HELP, header } from './header.ts';
 import { type Io, processIo } from './io.ts';
 import { OUTCOMES_HELP, outcomes } from './outcomes.ts';
+import { REHEARSE_HELP, rehearse } from './rehearse.ts';
 import { RUN_HELP, run } from './run.ts';
 import { SERVE_HELP, serve } from './serve.ts';
 import { START_HELP, start } from './start.ts';
@@ -21,6 +22,7 @@ Commands:
   start      start an import of an object in S3 (AWS, or a twin run by serve)
   status     show an execution and its outcome
   outcomes   list the outcome notifications the local twin received
+  rehearse   take imported users through reset, first sign-in and token refresh on the local twin
 
 Run "cognito-import <command> --help" for a command's options.`;
 
@@ -60,6 +62,8 @@ export async function main(
         : await outcomes(rest, io, config, untilSignal());
     if (command === 'header')
       return wantsHelp(rest) ? help(io, HEADER_HELP) : await header(rest, io, config);
+    if (command === 'rehearse')
+      return wantsHelp(rest) ? help(io, REHEARSE_HELP) : await rehearse(rest, io, config);
     throw new UsageError(`Unknown command "${command}". Run "cognito-import --help" for the list.`);
   } catch (error) {
     if (

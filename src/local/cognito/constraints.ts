@@ -8,6 +8,8 @@ export interface MemberRule {
   max?: number;
   pattern?: RegExp;
   enum?: readonly string[];
+  /** The model marks the member sensitive: its value never appears in an error message. */
+  sensitive?: boolean;
   /** Rules of a list's items or a structure's members. */
   items?: MemberRule;
   members?: Shape;
@@ -68,11 +70,15 @@ function checkValue(value: unknown, rule: MemberRule, path: string, problems: st
       `Unexpected value type for '${path}': expected ${rule.type}`,
     );
   }
-  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  const shown = rule.sensitive
+    ? ''
+    : typeof value === 'string'
+      ? `'${value}' `
+      : `${JSON.stringify(value)} `;
   if (typeof value === 'string') {
     if (rule.min !== undefined && value.length < rule.min)
       problems.push(
-        `Value ${shown} at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
       );
     if (rule.max !== undefined && value.length > rule.max)
       problems.push(
@@ -80,11 +86,11 @@ function checkValue(value: unknown, rule: MemberRule, path: string, problems: st
       );
     if (rule.pattern && value.length > 0 && !fullMatch(rule.pattern, value))
       problems.push(
-        `Value ${shown} at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}`,
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}`,
       );
     if (rule.enum && !rule.enum.includes(value))
       problems.push(
-        `Value ${shown} at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${rule.enum.join(', ')}]`,
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must satisfy enum value set: [${rule.enum.join(', ')}]`,
       );
   } else if (typeof value === 'number') {
     if (!Number.isInteger(value))
@@ -162,7 +168,32 @@ export const Username: MemberRule = {
   min: 1,
   max: 128,
   pattern: /[\p{L}\p{M}\p{S}\p{N}\p{P}]+/u,
+  sensitive: true,
 };
+export const ClientId: MemberRule = {
+  type: 'string',
+  required: true,
+  min: 1,
+  max: 128,
+  pattern: /[\w+]+/,
+  sensitive: true,
+};
+export const ClientName: MemberRule = {
+  type: 'string',
+  min: 1,
+  max: 128,
+  pattern: /[\w\s+=,.@-]+/,
+};
+/** PasswordType: the model's pattern is `[\S]+`, yet Cognito takes inner spaces, so only lengths are checked here. */
+export const Password: MemberRule = { type: 'string', required: true, max: 256, sensitive: true };
+export const SecretHash: MemberRule = {
+  type: 'string',
+  min: 1,
+  max: 128,
+  pattern: /[\w+=/]+/,
+  sensitive: true,
+};
+export const StringMap: MemberRule = { type: 'structure' };
 export const PasswordHashingAlgorithm: MemberRule = {
   type: 'string',
   enum: ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'],

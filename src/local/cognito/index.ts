@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { AuthService } from './auth/auth.ts';
+import { ClientService } from './auth/clients.ts';
+import type { MailMessage } from './auth/model.ts';
+import { TokenService } from './auth/tokens.ts';
 import { Faults } from './faults.ts';
 import { JobService } from './jobs.ts';
 import { defaultKnobs, defaultPace, type Knobs, type Pace } from './knobs.ts';
@@ -11,6 +15,8 @@ import { createCognitoServer, listen, type Services } from './server.ts';
 import { CognitoStore } from './store.ts';
 import { UserService } from './users.ts';
 
+export { secretHash } from './auth/auth.ts';
+export type { MailMessage } from './auth/model.ts';
 export type { FaultRule, JobFault } from './faults.ts';
 export type { Knobs, Pace } from './knobs.ts';
 export { defaultKnobs, defaultPace } from './knobs.ts';
@@ -37,6 +43,11 @@ export interface CognitoTwin {
   knobs: Knobs;
   pace: Pace;
   faults: Faults;
+  /**
+   * The local mailbox: the messages (reset codes) Cognito would have sent a user, newest first.
+   * Also served at `GET /_twin/mailbox?pool=<id>&username=<name>`.
+   */
+  mailbox(poolId: string, username: string): MailMessage[];
   close(): Promise<void>;
 }
 
@@ -57,7 +68,10 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
   const faults = new Faults(now);
   const pools = new PoolService(store, knobs, account, now);
   const users = new UserService(store, pools);
+  const clients = new ClientService(store, pools, now);
   let origin = '';
+  const tokens = new TokenService({ store, knobs, now, origin: () => origin });
+  const auth = new AuthService({ store, pools, clients, tokens, knobs, now });
   const jobs = new JobService({
     store,
     pools,
@@ -74,6 +88,9 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
   const server: Server = createCognitoServer({
     pools,
     users,
+    clients,
+    auth,
+    tokens,
     jobs,
     logs,
     faults,
@@ -96,6 +113,7 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     knobs,
     pace,
     faults,
+    mailbox: (poolId, username) => auth.mailbox(poolId, username),
     close: async () => {
       jobs.close();
       server.closeAllConnections();

@@ -43,6 +43,19 @@ export interface Knobs {
   listPageCap: number;
   /** §3: whether the file can be uploaded again (replaced) before the job starts. */
   reuploadBeforeStart: boolean;
+  /**
+   * Issue 8: whether a legacy client with CUSTOM_AUTH_FLOW_ONLY may still refresh tokens. Legacy
+   * clients could always refresh (ALLOW_REFRESH_TOKEN_AUTH came in 2019 to switch it off); no
+   * source says whether CUSTOM_AUTH_FLOW_ONLY took that away too.
+   */
+  customAuthFlowOnlyRefresh: 'allowed' | 'refused';
+  /**
+   * Not an open question but a twin choice: the `iss` of the tokens the twin issues. 'twin' is
+   * `<twin endpoint>/<poolId>` (its JWKS is then at `${iss}/.well-known/jwks.json`, as on AWS);
+   * 'aws' is AWS's `https://cognito-idp.<region>.amazonaws.com/<poolId>`, for code that accepts
+   * only that issuer and is given the twin's JWKS some other way.
+   */
+  tokenIssuer: 'twin' | 'aws';
 }
 
 export const defaultKnobs: Knobs = {
@@ -66,6 +79,8 @@ export const defaultKnobs: Knobs = {
   hashImport: 'enabled',
   listPageCap: 60,
   reuploadBeforeStart: true,
+  customAuthFlowOnlyRefresh: 'allowed',
+  tokenIssuer: 'twin',
 };
 
 /** How fast jobs move; the twin's defaults are quick, a test may slow them to watch each status. */

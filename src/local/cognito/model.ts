@@ -35,7 +35,16 @@ export interface StoredUser {
   status: UserStatus;
   enabled: boolean;
   mfaEnabled?: boolean;
+  /**
+   * What the user's password is checked against: the hash a password-hash import brought (any of
+   * the four algorithms), or, once the password was set on the twin, a salted SCRYPT hash in the
+   * same `N$r$p$salt$hash` format. Never the password itself.
+   */
   passwordHash?: { algorithm: string; value: string };
+  /** Set by AdminSetUserPassword with Permanent false: the temporary password stops working then. */
+  temporaryPasswordExpiresMs?: number;
+  /** The pending password-reset code (ForgotPassword, AdminResetUserPassword), as a hash. */
+  resetCode?: { hash: string; expiresMs: number; failedAttempts: number };
   createdMs: number;
   modifiedMs: number;
 }

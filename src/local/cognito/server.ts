@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AuthService } from './auth/auth.ts';
+import type { ClientService } from './auth/clients.ts';
+import type { TokenService } from './auth/tokens.ts';
 import { ServiceError } from './errors.ts';
 import type { FaultRule, Faults, JobFault } from './faults.ts';
 import type { JobService } from './jobs.ts';
@@ -15,6 +18,9 @@ type Handler = (input: Record<string, unknown>, region: string) => unknown;
 export interface Services {
   pools: PoolService;
   users: UserService;
+  clients: ClientService;
+  auth: AuthService;
+  tokens: TokenService;
   jobs: JobService;
   logs: LogsService;
   faults: Faults;
@@ -89,6 +95,19 @@ export function createCognitoServer(services: Services): Server {
     StopUserImportJob: (input) => services.jobs.stopUserImportJob(input),
     DescribeUserImportJob: (input) => services.jobs.describeUserImportJob(input),
     ListUserImportJobs: (input) => services.jobs.listUserImportJobs(input),
+    CreateUserPoolClient: (input) => services.clients.createUserPoolClient(input),
+    DescribeUserPoolClient: (input) => services.clients.describeUserPoolClient(input),
+    UpdateUserPoolClient: (input) => services.clients.updateUserPoolClient(input),
+    ListUserPoolClients: (input) => services.clients.listUserPoolClients(input),
+    DeleteUserPoolClient: (input) => services.clients.deleteUserPoolClient(input),
+    AdminInitiateAuth: (input) => services.auth.adminInitiateAuth(input),
+    InitiateAuth: (input) => services.auth.initiateAuth(input),
+    AdminRespondToAuthChallenge: (input) => services.auth.adminRespondToAuthChallenge(input),
+    RespondToAuthChallenge: (input) => services.auth.respondToAuthChallenge(input),
+    ForgotPassword: (input) => services.auth.forgotPassword(input),
+    ConfirmForgotPassword: (input) => services.auth.confirmForgotPassword(input),
+    AdminSetUserPassword: (input) => services.auth.adminSetUserPassword(input),
+    AdminResetUserPassword: (input) => services.auth.adminResetUserPassword(input),
   };
   const logs: Record<string, Handler> = {
     GetLogEvents: (input) => services.logs.getLogEvents(input),
@@ -208,6 +227,20 @@ export function createCognitoServer(services: Services): Server {
       res.end(payload);
     };
     if (url.pathname === '/_twin/health') return reply(200, { ok: true });
+    if (url.pathname === '/_twin/mailbox' && req.method === 'GET') {
+      // The local mailbox: what Cognito would have emailed or texted (reset codes), for tests
+      // and `cognito-import rehearse`. Only the twin has it; AWS sends real messages.
+      const pool = url.searchParams.get('pool') ?? '';
+      const username = url.searchParams.get('username') ?? '';
+      if (!pool || !username)
+        return reply(400, { message: 'Give the pool and username query parameters.' });
+      try {
+        return reply(200, { messages: services.auth.mailbox(pool, username) });
+      } catch (error) {
+        if (error instanceof ServiceError) return reply(404, { message: error.message });
+        throw error;
+      }
+    }
     if (url.pathname === '/_twin/faults' && req.method === 'DELETE') {
       services.faults.clear();
       return reply(200, { ok: true });
@@ -224,10 +257,52 @@ export function createCognitoServer(services: Services): Server {
     return reply(404, { message: 'Not found' });
   }
 
+  /** `/<poolId>/.well-known/jwks.json` and `openid-configuration`, as Cognito publishes them. */
+  function handleWellKnown(res: ServerResponse, poolId: string, document: string, origin: string) {
+    const reply = (status: number, body: unknown) => {
+      const payload = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+      });
+      res.end(payload);
+    };
+    try {
+      services.pools.requirePool(poolId);
+    } catch {
+      return reply(404, { message: `User pool ${poolId} does not exist.` });
+    }
+    if (document === 'jwks.json') return reply(200, services.tokens.jwks(poolId));
+    const issuer = services.tokens.issuer(poolId);
+    return reply(200, {
+      issuer,
+      jwks_uri: `${origin}/${poolId}/.well-known/jwks.json`,
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'token'],
+      scopes_supported: ['openid', 'email', 'phone', 'profile'],
+      subject_types_supported: ['public'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+  }
+
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://twin');
     const target = req.headers['x-amz-target'];
+    const wellKnown =
+      /^\/([\w-]+_[0-9a-zA-Z]+)\/\.well-known\/(jwks\.json|openid-configuration)$/.exec(
+        url.pathname,
+      );
     let work: Promise<void>;
+    if (wellKnown && req.method === 'GET') {
+      req.resume();
+      handleWellKnown(
+        res,
+        wellKnown[1] as string,
+        wellKnown[2] as string,
+        `http://${req.headers.host}`,
+      );
+      return;
+    }
     if (req.method === 'POST' && url.pathname === '/' && typeof target === 'string')
       work = handleJson(req, res, target);
     else if (url.pathname.startsWith(UPLOAD_PATH_PREFIX)) work = handleUpload(req, res, url);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, openDatabase, transaction } from '../sqlite.ts';
+import type { MailMessage, PoolClient, SignInSession, SigningKey } from './auth/model.ts';
 import type { ImportJob, Pool, StoredUser } from './model.ts';
 
 /**
@@ -32,6 +33,21 @@ export class CognitoStore {
         id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, stream TEXT NOT NULL,
         ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS log_events_by_stream ON log_events (grp, stream, id);
+      CREATE TABLE IF NOT EXISTS clients (
+        id TEXT PRIMARY KEY, pool_id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS clients_by_pool ON clients (pool_id, seq);
+      CREATE TABLE IF NOT EXISTS signing_keys (
+        pool_id TEXT NOT NULL, token_use TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (pool_id, token_use));
+      CREATE TABLE IF NOT EXISTS sign_ins (
+        origin_jti TEXT PRIMARY KEY, pool_id TEXT NOT NULL, client_id TEXT NOT NULL,
+        refresh_hash TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS sign_ins_by_client ON sign_ins (client_id);
+      CREATE INDEX IF NOT EXISTS sign_ins_by_pool ON sign_ins (pool_id);
+      CREATE TABLE IF NOT EXISTS mailbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, pool_id TEXT NOT NULL, user_key TEXT NOT NULL,
+        doc TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS mailbox_by_user ON mailbox (pool_id, user_key, id);
     `);
   }
 
@@ -100,6 +116,10 @@ export class CognitoStore {
 
   deletePool(id: string): void {
     this.stmt('DELETE FROM users WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM clients WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM signing_keys WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM sign_ins WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM mailbox WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM pools WHERE id = ?').run(id);
   }
 
@@ -128,6 +148,18 @@ export class CognitoStore {
       n: number;
     };
     return row.n;
+  }
+
+  /** The first user of a pool whose attribute has this value (sign-in with an email or phone alias). */
+  findUserByAttribute(
+    poolId: string,
+    attribute: string,
+    value: string,
+  ): { key: string; user: StoredUser } | undefined {
+    const row = this.stmt(
+      'SELECT key, doc FROM users WHERE pool_id = ? AND json_extract(doc, ?) = ? ORDER BY key LIMIT 1',
+    ).get(poolId, `$.attributes."${attribute}"`, value) as { key: string; doc: string } | undefined;
+    return row ? { key: row.key, user: JSON.parse(row.doc) as StoredUser } : undefined;
   }
 
   /** Users in key order after `afterKey`, for paging. */
@@ -190,5 +222,96 @@ export class CognitoStore {
     this.stmt(
       'INSERT INTO log_events (grp, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)',
     ).run(group, stream, ts, ts, message);
+  }
+
+  // App clients
+  putClient(client: PoolClient): void {
+    this.stmt(
+      'INSERT INTO clients (id, pool_id, seq, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc',
+    ).run(client.clientId, client.userPoolId, client.seq, JSON.stringify(client));
+  }
+
+  getClient(clientId: string): PoolClient | undefined {
+    const row = this.stmt('SELECT doc FROM clients WHERE id = ?').get(clientId) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc) as PoolClient) : undefined;
+  }
+
+  /** A pool's clients in creation order, after `afterSeq`. */
+  listClients(poolId: string, afterSeq: number, limit: number): PoolClient[] {
+    const rows = this.stmt(
+      'SELECT doc FROM clients WHERE pool_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ).all(poolId, afterSeq, limit) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as PoolClient);
+  }
+
+  /** Deletes a client and the sign-ins (refresh tokens) it issued. */
+  deleteClient(clientId: string): void {
+    this.stmt('DELETE FROM sign_ins WHERE client_id = ?').run(clientId);
+    this.stmt('DELETE FROM clients WHERE id = ?').run(clientId);
+  }
+
+  // Token signing keys, one per pool and token use
+  getSigningKey(poolId: string, tokenUse: string): SigningKey | undefined {
+    const row = this.stmt('SELECT doc FROM signing_keys WHERE pool_id = ? AND token_use = ?').get(
+      poolId,
+      tokenUse,
+    ) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as SigningKey) : undefined;
+  }
+
+  /** Keeps the first key stored for the pair: a key is never replaced once tokens carry its kid. */
+  addSigningKey(poolId: string, key: SigningKey): SigningKey {
+    this.stmt('INSERT OR IGNORE INTO signing_keys (pool_id, token_use, doc) VALUES (?, ?, ?)').run(
+      poolId,
+      key.tokenUse,
+      JSON.stringify(key),
+    );
+    return this.getSigningKey(poolId, key.tokenUse) as SigningKey;
+  }
+
+  listSigningKeys(poolId: string): SigningKey[] {
+    const rows = this.stmt(
+      'SELECT doc FROM signing_keys WHERE pool_id = ? ORDER BY token_use DESC',
+    ).all(poolId) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as SigningKey);
+  }
+
+  // Sign-ins: what a refresh token stands for (the token itself is never stored, only its hash)
+  putSignIn(session: SignInSession): void {
+    this.stmt(
+      'INSERT INTO sign_ins (origin_jti, pool_id, client_id, refresh_hash, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin_jti) DO UPDATE SET doc = excluded.doc',
+    ).run(
+      session.originJti,
+      session.userPoolId,
+      session.clientId,
+      session.refreshHash,
+      JSON.stringify(session),
+    );
+  }
+
+  getSignInByRefreshHash(refreshHash: string): SignInSession | undefined {
+    const row = this.stmt('SELECT doc FROM sign_ins WHERE refresh_hash = ?').get(refreshHash) as
+      | { doc: string }
+      | undefined;
+    return row ? (JSON.parse(row.doc) as SignInSession) : undefined;
+  }
+
+  // The local mailbox: messages Cognito would have sent by email or SMS
+  deliver(poolId: string, userKey: string, message: MailMessage): void {
+    this.stmt('INSERT INTO mailbox (pool_id, user_key, doc) VALUES (?, ?, ?)').run(
+      poolId,
+      userKey,
+      JSON.stringify(message),
+    );
+  }
+
+  /** A user's messages, newest first. */
+  mailFor(poolId: string, userKey: string, limit = 50): MailMessage[] {
+    const rows = this.stmt(
+      'SELECT doc FROM mailbox WHERE pool_id = ? AND user_key = ? ORDER BY id DESC LIMIT ?',
+    ).all(poolId, userKey, limit) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as MailMessage);
   }
 }
