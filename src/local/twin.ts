@@ -1,18 +1,23 @@
+import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { overrideFunctionDeps } from '../aws/function-deps.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
+import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
 import {
   type AslDefinition,
   FUNCTION_HANDLERS,
   type FunctionKey,
   taskFunctions,
 } from '../workflow/tasks.ts';
+import type { Uploader } from '../workflow/upload.ts';
+import { putToPresignedUrl } from '../workflow/upload.ts';
 import { type CognitoTwin, type Knobs, type Pace, startCognitoTwin } from './cognito/index.ts';
 import { type ObjectCreatedEvent, type S3Twin, startS3Twin } from './s3/index.ts';
 import {
+  type ExecutionStatusChangeEvent,
   type HistoryEvent,
   type SfnTwin,
   startSfnTwin,
@@ -31,6 +36,28 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOGS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/cognito-import-logs`;
 
 type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
+
+/**
+ * The diagnostics channel (node:diagnostics_channel) on which the twin publishes every line it
+ * and the functions it runs would write to a log: the functions' log lines, each twin's request
+ * entries, the notifications it keeps, and each ended execution's status. Nothing subscribes in
+ * normal use (publishing then costs nothing); the test suite's leak scan does.
+ */
+export const LOG_CHANNEL = 'cognito-import.log';
+
+/** One message of {@link LOG_CHANNEL}. */
+export interface LogRecord {
+  source: 'function' | 'cognito' | 's3' | 'sfn' | 'sns' | 'twin';
+  line: string;
+}
+
+/** A request the twin served, as its services report them (no bodies, no keys). */
+export interface RequestEntry {
+  service: string;
+  operation: string;
+  status: number;
+  ms: number;
+}
 
 export interface LocalTwinOptions {
   dataDir: string;
@@ -53,6 +80,21 @@ export interface LocalTwinOptions {
    * Cognito.
    */
   wrapTask?: (state: string, invoke: TaskHandler) => TaskHandler;
+  /**
+   * Wraps the upload to the pre-signed URL, as the network sits between the function and
+   * Cognito's bucket: a test makes an upload slow (advancing the virtual clock past the URL's
+   * 15 minutes) or break there.
+   */
+  wrapUpload?: (upload: Uploader) => Uploader;
+  /**
+   * Sits where EventBridge sits between S3 and the starter: called with each "Object Created"
+   * event under incoming/ and a `deliver` that hands an event (that one by default, or any
+   * other shape, such as the classic S3 notification) to the starter. A test may hold, repeat or
+   * reorder deliveries. Without it, each event is delivered once, at once.
+   */
+  deliverObjectCreated?: (event: ObjectCreatedEvent, deliver: (event?: unknown) => void) => void;
+  /** Every API request each twin served (Cognito and its CloudWatch Logs API, S3, Step Functions). */
+  onRequest?: (entry: RequestEntry) => void;
 }
 
 export interface StartedRun {
@@ -71,9 +113,18 @@ export interface LocalTwin {
   topicArn: string;
   /** The environment that points the SDKs, the AWS CLI and the functions at this twin. */
   env: Record<string, string>;
-  /** Runs the starter started for objects that landed in the bucket. */
-  events: EventEmitter<{ started: [StartedRun]; starterError: [Error] }>;
+  /** Runs the starter started for objects that landed in the bucket; what the sweeper did. */
+  events: EventEmitter<TwinEvents>;
+  /** Resolves once no sweeper invocation is running (see `sweepExecution`). */
+  whenSwept(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface TwinEvents {
+  started: [StartedRun];
+  starterError: [Error];
+  swept: [SweepResult];
+  sweepError: [Error];
 }
 
 /** The state machine definition, read from the file that is deployed. */
@@ -105,6 +156,25 @@ const lambdaContext = (functionName: string) => ({
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
   const { dataDir, clock } = options;
   const started: { close(): Promise<void> }[] = [];
+  const logChannel = channel(LOG_CHANNEL);
+  const publish = (source: LogRecord['source'], line: string) => {
+    if (logChannel.hasSubscribers) logChannel.publish({ source, line } satisfies LogRecord);
+  };
+  const onRequest = (entry: RequestEntry) => {
+    options.onRequest?.(entry);
+    if (logChannel.hasSubscribers)
+      publish(
+        entry.service === 'states' ? 'sfn' : entry.service === 's3' ? 's3' : 'cognito',
+        JSON.stringify(entry),
+      );
+  };
+  const events = new EventEmitter<TwinEvents>();
+  // "Execution Status Change" events raised before everything is up (executions a restart
+  // interrupted) wait until the functions can reach S3 and Cognito.
+  let sweepReady = false;
+  const heldSweeps: ExecutionStatusChangeEvent[] = [];
+  let dispatchSweep: (event: ExecutionStatusChangeEvent) => void = () => {};
+  const sweeps = new Set<Promise<void>>();
   try {
     const cognito = await startCognitoTwin({
       dataDir,
@@ -112,12 +182,18 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       ...(clock ? { now: clock.now } : {}),
       ...(options.cognito?.knobs ? { knobs: options.cognito.knobs } : {}),
       ...(options.cognito?.pace ? { pace: options.cognito.pace } : {}),
+      onRequest,
     });
     started.push(cognito);
     const sns = await startSnsTwin({
       dataDir,
       topics: [OUTCOME_TOPIC],
       ...(options.ports?.sns ? { port: options.ports.sns } : {}),
+      onMessage: (message) =>
+        publish(
+          'sns',
+          `${message.subject ?? ''} ${message.message} ${JSON.stringify(message.attributes)}`,
+        ),
     });
     started.push(sns);
     const topicArn = sns.topicArn(OUTCOME_TOPIC);
@@ -129,6 +205,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       const invoke: TaskHandler = (input) => handler(input, lambdaContext(key));
       handlers[state] = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
     }
+    const sweeper = await loadHandler('sweepExecution');
     const sfn = await startSfnTwin({
       dataDir,
       ...(options.ports?.sfn ? { port: options.ports.sfn } : {}),
@@ -138,23 +215,34 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       ...(clock ? { clock } : {}),
       waitScale: options.waitScale ?? 1,
       ...(options.onHistoryEvent ? { onEvent: options.onHistoryEvent } : {}),
+      onRequest,
+      onStatusChange: (event) => {
+        const { name, status, error } = event.detail;
+        publish('sfn', `execution ${name} ended ${status}${error ? ` ${error}` : ''}`);
+        if (sweepReady) dispatchSweep(event);
+        else heldSweeps.push(event);
+      },
     });
     started.push(sfn);
     const stateMachineArn = sfn.stateMachineArn(STATE_MACHINE_NAME);
-    const events = new EventEmitter<{ started: [StartedRun]; starterError: [Error] }>();
     const starter = await loadHandler('startImport');
-    const onObjectCreated = (event: ObjectCreatedEvent) => {
-      const { bucket, object } = event.detail;
-      if (!isImportKey(object.key)) return;
+    const deliver = (event: unknown, about: ObjectCreatedEvent) => {
       starter(event, lambdaContext('startImport')).then(
         (results) =>
           events.emit('started', {
-            bucket: bucket.name,
-            key: object.key,
+            bucket: about.detail.bucket.name,
+            key: about.detail.object.key,
             results: results as StartResult[],
           }),
         (error: unknown) => events.emit('starterError', error as Error),
       );
+    };
+    const onObjectCreated = (event: ObjectCreatedEvent) => {
+      // The EventBridge rule's filter: a .csv under incoming/.
+      if (!isImportKey(event.detail.object.key)) return;
+      if (options.deliverObjectCreated)
+        options.deliverObjectCreated(event, (given) => deliver(given ?? event, event));
+      else deliver(event, event);
     };
     const s3 = await startS3Twin({
       dataDir,
@@ -164,6 +252,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       watch: options.watch ?? false,
       ...(options.ports?.s3 ? { port: options.ports.s3 } : {}),
       onObjectCreated,
+      onRequest,
+      onError: (error) => publish('s3', `error: ${error.message}`),
     });
     started.push(s3);
     const env: Record<string, string> = {
@@ -187,8 +277,46 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     delete process.env.AWS_SESSION_TOKEN;
     overrideFunctionDeps({
       ...(clock ? { now: clock.now } : {}),
-      log: options.log ?? (() => {}),
+      log: (line) => {
+        options.log?.(line);
+        publish('function', line);
+      },
+      ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
     });
+    // The sweeper's EventBridge rule (serverless.yml, ExecutionEndedRule): this state machine's
+    // executions that ended ABORTED, TIMED_OUT or FAILED. Lambda retries a failed asynchronous
+    // invocation twice.
+    dispatchSweep = (event) => {
+      if (
+        event.detail.stateMachineArn !== stateMachineArn ||
+        !(SWEPT_STATUSES as readonly string[]).includes(event.detail.status)
+      )
+        return;
+      const run = (async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return (await sweeper(event, lambdaContext('sweepExecution'))) as SweepResult;
+          } catch (error) {
+            if (attempt >= 3) throw error;
+          }
+        }
+      })().then(
+        (result) => {
+          events.emit('swept', result);
+        },
+        (error: unknown) => {
+          publish('twin', `sweeper failed: ${(error as Error)?.message}`);
+          events.emit('sweepError', error as Error);
+        },
+      );
+      sweeps.add(run);
+      void run.finally(() => sweeps.delete(run));
+    };
+    sweepReady = true;
+    for (const event of heldSweeps.splice(0)) dispatchSweep(event);
+    const whenSwept = async () => {
+      while (sweeps.size > 0) await Promise.allSettled([...sweeps]);
+    };
     return {
       cognito,
       s3,
@@ -199,7 +327,13 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       topicArn,
       env,
       events,
+      whenSwept,
       close: async () => {
+        // Sweeps under way finish first (they need the twin), within reason.
+        await Promise.race([
+          whenSwept(),
+          new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+        ]);
         for (const part of started.reverse()) await part.close();
       },
     };

@@ -8,14 +8,18 @@ import {
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { initialJobState, isActive, jobFacts } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
+import { RETRIED_SERVICE_ERRORS } from '../errors.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
 import type { JobState, PartItem } from './types.ts';
 import type { Uploader } from './upload.ts';
 
 export interface JobDeps {
   cognito: Pick<CognitoIdentityProviderClient, 'send'>;
+  /** To ask whether the execution still runs (StartImportJob); without it, it is assumed to. */
+  sfn?: Pick<SFNClient, 'send'>;
   s3: Pick<S3Client, 'send'>;
   upload: Uploader;
   config: Pick<FunctionConfig, 'logsRoleArn'>;
@@ -33,36 +37,40 @@ function requireJob(item: PartItem): JobState {
 }
 
 /**
- * CreateImportJob: creates the part's import job and streams the part from S3 to the job's
- * pre-signed URL. The URL lives 15 minutes; when it lapses mid-upload the state machine retries
+ * CreateImportJob: opens the part in S3, creates the part's import job and streams the part to
+ * the job's pre-signed URL. The part is opened first, so that a failed read (retried) leaves no
+ * job behind. The URL lives 15 minutes; when it lapses mid-upload the state machine retries
  * this task, which makes a new job (the abandoned one expires on its own: Cognito cannot stop a
  * job that never started).
  *
  * @throws UploadExpiredError, UploadFailedError; the SDK's throttling and service errors.
  */
 export async function createImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
-  const { UserImportJob } = await deps.cognito.send(
-    new CreateUserImportJobCommand({
-      UserPoolId: item.userPoolId,
-      JobName: jobNameFor(item),
-      CloudWatchLogsRoleArn: deps.config.logsRoleArn,
-      ...(item.options.passwordHashingAlgorithm
-        ? { PasswordHashingAlgorithm: item.options.passwordHashingAlgorithm }
-        : {}),
-    }),
+  const object = await deps.s3.send(
+    new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
   );
+  const body = object.Body as Readable;
+  let UserImportJob: UserImportJobType | undefined;
+  try {
+    ({ UserImportJob } = await deps.cognito.send(
+      new CreateUserImportJobCommand({
+        UserPoolId: item.userPoolId,
+        JobName: jobNameFor(item),
+        CloudWatchLogsRoleArn: deps.config.logsRoleArn,
+        ...(item.options.passwordHashingAlgorithm
+          ? { PasswordHashingAlgorithm: item.options.passwordHashingAlgorithm }
+          : {}),
+      }),
+    ));
+  } catch (error) {
+    body?.destroy?.();
+    throw error;
+  }
   const job = UserImportJob as UserImportJobType;
   deps.log?.(
     `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows)`,
   );
-  const object = await deps.s3.send(
-    new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
-  );
-  await deps.upload(
-    job.PreSignedUrl as string,
-    object.Body as Readable,
-    object.ContentLength ?? item.part.bytes,
-  );
+  await deps.upload(job.PreSignedUrl as string, body, object.ContentLength ?? item.part.bytes);
   deps.log?.(`uploaded part ${item.part.index} to import job ${job.JobId}`);
   return initialJobState(job);
 }
@@ -91,12 +99,20 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
       new StartUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
     deps.log?.(`started import job ${job.jobId}`);
-    return {
+    const started: JobState = {
       ...job,
       ...jobFacts(UserImportJob ?? {}),
       slotBusy: false,
       poll: { rounds: 0, waitSeconds: nextWaitSeconds(0, 0) },
     };
+    if (await executionStillRuns(item, deps)) return started;
+    // Stopped while this Lambda was running (StopExecution): the sweeper that ran at the stop
+    // could not see this job yet, and nothing else would ever stop it.
+    const stopped = await deps.cognito.send(
+      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
+    );
+    deps.log?.(`stopped import job ${job.jobId}: its execution ended while it was being started`);
+    return { ...started, ...jobFacts(stopped.UserImportJob ?? {}), stopRequested: true };
   } catch (error) {
     if (!slotIsBusy(error)) throw error;
     // A job refused because it can no longer start (it expired while it waited) is over, not busy.
@@ -122,6 +138,20 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
       slotBusy: true,
       poll: { rounds: attempt, waitSeconds: slotWaitSeconds(attempt) },
     };
+  }
+}
+
+/** Whether the part's execution is still RUNNING; when that cannot be read, it is assumed so. */
+async function executionStillRuns(item: PartItem, deps: JobDeps): Promise<boolean> {
+  if (!item.executionArn || !deps.sfn) return true;
+  try {
+    const { status } = await deps.sfn.send(
+      new DescribeExecutionCommand({ executionArn: item.executionArn }),
+    );
+    return status === undefined || status === 'RUNNING';
+  } catch (error) {
+    deps.log?.(`could not read the execution's status (${(error as Error).name})`);
+    return true;
   }
 }
 
@@ -178,7 +208,9 @@ export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobS
 
 /**
  * StopAfterError: after any failure once a job exists, stops that job if it may still run, so no
- * failed part leaves an import job running. Best effort: it reports what happened and never throws.
+ * failed part leaves an import job running. Throttling and service faults are thrown, for the
+ * state machine to retry (swallowed, they left the job running: a burst of throttling on
+ * StopUserImportJob was enough); anything else is reported, not thrown.
  */
 export async function stopAfterError(
   item: PartItem,
@@ -199,10 +231,8 @@ export async function stopAfterError(
     deps.log?.(`stopped import job ${job.jobId} after an error`);
     return { jobId: job.jobId, stopped: true, status: stopped.UserImportJob?.Status ?? 'Stopping' };
   } catch (error) {
-    return {
-      jobId: job.jobId,
-      stopped: false,
-      note: `could not stop the job: ${(error as Error).name}`,
-    };
+    const name = (error as Error).name;
+    if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
+    return { jobId: job.jobId, stopped: false, note: `could not stop the job: ${name}` };
   }
 }

@@ -169,6 +169,26 @@ export async function prepareImport(
     );
   let head: HeadObjectCommandOutput;
   try {
+    if (parsed.versionId) {
+      // Events can arrive out of order: a run for a version that a newer upload replaced would
+      // import stale users after the newer file's run. Only the newest version is imported.
+      const current = await deps.s3.send(
+        new HeadObjectCommand({ Bucket: parsed.bucket, Key: parsed.key }),
+      );
+      if (
+        current.VersionId &&
+        current.VersionId !== 'null' &&
+        current.VersionId !== parsed.versionId
+      )
+        return reject(
+          {
+            code: 'object.superseded',
+            reason: `A newer version of s3://${parsed.bucket}/${parsed.key} was uploaded after this one; only the newest version is imported (by its own run).`,
+          },
+          source,
+          userPoolId,
+        );
+    }
     head = await deps.s3.send(
       new HeadObjectCommand({
         Bucket: parsed.bucket,
@@ -210,6 +230,13 @@ export async function prepareImport(
         source,
         userPoolId,
       );
+    // A HEAD answer has no body, so the SDK cannot name S3's error ("Unknown"): name a 5xx as
+    // S3 would have, so that the state machine retries it like any other.
+    if (status !== undefined && status >= 500)
+      throw Object.assign(new Error(`S3 answered HeadObject with HTTP ${status}.`), {
+        name: status === 503 ? 'ServiceUnavailable' : 'InternalError',
+        cause: error,
+      });
     throw error;
   }
   const size = head.ContentLength ?? 0;

@@ -9,7 +9,7 @@ import {
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { FunctionConfig } from '../config.ts';
-import { NotificationFailedError } from '../errors.ts';
+import { NotificationFailedError, RETRIED_SERVICE_ERRORS } from '../errors.ts';
 import { reportPrefix } from './names.ts';
 import type {
   JobState,
@@ -28,6 +28,12 @@ export type ReportInput = Partial<PreparedRun> & {
   validation?: ValidationSummary;
   parts?: (PartItem & { job?: JobState })[];
   error?: StateError;
+  /**
+   * Set by the sweeper (src/workflow/sweep.ts), never by the state machine: the execution ended
+   * outside the workflow (StopExecution, a timeout, a runtime failure) before it reported, so
+   * this is the outcome's status and reason.
+   */
+  ended?: { status: OutcomeStatus; reason: string };
 };
 
 export interface ReportDeps {
@@ -63,6 +69,7 @@ function decideStatus(
   jobs: OutcomeJob[],
   partErrors: number,
 ): { status: OutcomeStatus; reason?: string } {
+  if (state.ended) return state.ended;
   if (state.rejected) return { status: 'REJECTED', reason: state.rejected.reason };
   if (state.validation?.rejected)
     return { status: 'REJECTED', reason: state.validation.rejected.reason };
@@ -204,6 +211,17 @@ const csvCell = (value: string) =>
  * @throws NotificationFailedError when SNS refuses the message; the state machine retries.
  */
 export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promise<Outcome> {
+  const outcome = await composeOutcome(state, deps);
+  await writeOutcome(outcome, deps);
+  await publishOutcome(outcome, state.options?.notify ?? true, deps);
+  return outcome;
+}
+
+/**
+ * Decides the outcome of a run from its state and writes `failures.csv` (each FAILED and SKIPPED
+ * log line mapped back to its source line and username); the outcome itself is not written yet.
+ */
+export async function composeOutcome(state: ReportInput, deps: ReportDeps): Promise<Outcome> {
   const source = sourceOf(state);
   const run = state.run ?? 'unknown-run';
   const prefix = reportPrefix(run);
@@ -218,10 +236,22 @@ export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promi
     skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
     failed: jobs.reduce((n, j) => n + j.failedUsers, 0),
   };
-  const failures =
-    state.userPoolId && jobs.length > 0
-      ? await writeFailures(state, deps, partResults, prefix, source.bucket)
-      : undefined;
+  let failures: Outcome['failures'];
+  try {
+    failures =
+      state.userPoolId && jobs.length > 0
+        ? await writeFailures(state, deps, partResults, prefix, source.bucket)
+        : undefined;
+  } catch (error) {
+    // Throttling and service faults are retried; anything else (the line map gone or not
+    // readable) must not cost the outcome itself: it goes out with its counts, without the list.
+    const name = (error as Error).name;
+    if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
+    deps.log?.(
+      `run ${run}: failures.csv could not be written (${name}); the outcome has the counts`,
+    );
+    failures = undefined;
+  }
   const outcomeWithoutSummary = {
     status,
     run,
@@ -246,21 +276,59 @@ export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promi
     ...(state.startedAt ? { startedAt: state.startedAt } : {}),
     finishedAt: new Date(deps.now()).toISOString(),
   };
-  const outcome: Outcome = { ...outcomeWithoutSummary, summary: subjectFor(outcomeWithoutSummary) };
-  if (source.bucket) {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: source.bucket,
-        Key: outcome.reportKey,
-        Body: JSON.stringify(outcome, null, 2),
-        ContentType: 'application/json',
-      }),
-    );
+  return { ...outcomeWithoutSummary, summary: subjectFor(outcomeWithoutSummary) };
+}
+
+const httpStatus = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+/**
+ * Writes `outcome.json` to the source's bucket. A bucket that does not exist or that the pipeline
+ * may not write (a run started for a bucket that is not the import bucket: its input is REJECTED)
+ * cannot hold the outcome; the notification and the execution's output still carry it, so that
+ * is logged and answered `false` rather than thrown, which would lose the notification too.
+ *
+ * @throws the SDK's other errors (throttling, service faults), which the state machine retries.
+ */
+export async function writeOutcome(outcome: Outcome, deps: ReportDeps): Promise<boolean> {
+  const { bucket } = outcome.source;
+  if (bucket) {
+    try {
+      await deps.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: outcome.reportKey,
+          Body: JSON.stringify(outcome, null, 2),
+          ContentType: 'application/json',
+        }),
+      );
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status !== 403 && status !== 404) throw error;
+      deps.log?.(
+        `run ${outcome.run}: the outcome could not be written to S3 (${(error as Error).name}); it is in the notification and the execution's output`,
+      );
+      return false;
+    }
   }
   deps.log?.(
-    `run ${run}: ${status}, ${totals.imported} imported, ${totals.skipped} skipped, ${totals.failed} failed`,
+    `run ${outcome.run}: ${outcome.status}, ${outcome.totals.imported} imported, ${outcome.totals.skipped} skipped, ${outcome.totals.failed} failed`,
   );
-  const notify = state.options?.notify ?? true;
+  return Boolean(bucket);
+}
+
+/**
+ * Publishes the outcome to the topic (unless the run asked for no notification or no topic is
+ * configured).
+ *
+ * @throws NotificationFailedError when SNS refuses the message.
+ */
+export async function publishOutcome(
+  outcome: Outcome,
+  notify: boolean,
+  deps: ReportDeps,
+): Promise<boolean> {
+  const status = outcome.status;
   if (notify && deps.config.topicArn) {
     try {
       await deps.sns.send(
@@ -280,8 +348,9 @@ export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promi
         { cause: error },
       );
     }
+    return true;
   }
-  return outcome;
+  return false;
 }
 
 function strip(job: JobState): OutcomeJob {

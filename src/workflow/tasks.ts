@@ -1,7 +1,9 @@
 /**
- * Which function each Task state of `statemachine/import-users.asl.json` runs: the ASL names the
- * function's key (`Fn::GetAtt: [<key>, Arn]`), serverless.yml maps the key to a handler file, and
- * the local twin binds the state to that same handler.
+ * Every function of the stack. Which function each Task state of
+ * `statemachine/import-users.asl.json` runs: the ASL names the function's key (`Fn::GetAtt:
+ * [<key>, Arn]`), serverless.yml maps the key to a handler file, and the local twin binds the
+ * state to that same handler. `startImport` (S3 "Object Created") and `sweepExecution`
+ * (Step Functions "Execution Status Change") are EventBridge targets, not Task states.
  */
 export const FUNCTION_HANDLERS = {
   startImport: 'functions/start-import.ts',
@@ -13,6 +15,7 @@ export const FUNCTION_HANDLERS = {
   stopImportJob: 'functions/stop-import-job.ts',
   stopAfterError: 'functions/stop-after-error.ts',
   reportOutcome: 'functions/report-outcome.ts',
+  sweepExecution: 'functions/sweep-execution.ts',
 } as const;
 
 export type FunctionKey = keyof typeof FUNCTION_HANDLERS;

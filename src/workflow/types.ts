@@ -83,6 +83,8 @@ export interface JobState extends OutcomeJob {
 /** The state of one Map iteration. */
 export interface PartItem {
   part: PartRef;
+  /** The execution the part belongs to (StartImportJob checks it still runs). */
+  executionArn?: string;
   run: string;
   userPoolId: string;
   options: ImportOptions;

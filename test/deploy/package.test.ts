@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFunctionConfig } from '../../src/config.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
+import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
 import {
   type AslDefinition,
   allStates,
@@ -152,6 +153,7 @@ const STAGING = `\${ImportBucket.Arn}/staging/*`;
 const REPORTS = `\${ImportBucket.Arn}/reports/*`;
 const ALL_LOG_GROUPS = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:*`;
 const COGNITO_LOG_GROUPS = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/userpools/*`;
+const EXECUTIONS = `${SUB_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${STAGE}-import-users:*`;
 
 /**
  * What each function may do, derived from the AWS calls its core function in src/workflow makes
@@ -185,6 +187,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
   startImportJob: {
     'cognito-idp:StartUserImportJob': [POOLS],
     'cognito-idp:DescribeUserImportJob': [POOLS],
+    'cognito-idp:StopUserImportJob': [POOLS],
+    'states:DescribeExecution': [EXECUTIONS],
   },
   checkImportJob: { 'cognito-idp:DescribeUserImportJob': [POOLS] },
   stopImportJob: {
@@ -204,6 +208,21 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'kms:GenerateDataKey': ['NotificationKey.Arn'],
     'kms:Decrypt': ['NotificationKey.Arn'],
   },
+  sweepExecution: {
+    'states:GetExecutionHistory': [EXECUTIONS],
+    'cognito-idp:ListUserImportJobs': [POOLS],
+    'cognito-idp:StopUserImportJob': [POOLS],
+    'cognito-idp:DescribeUserImportJob': [POOLS],
+    'logs:DescribeLogGroups': [ALL_LOG_GROUPS],
+    'logs:FilterLogEvents': [COGNITO_LOG_GROUPS],
+    's3:GetObject': [REPORTS, STAGING],
+    's3:PutObject': [REPORTS],
+    's3:ListBucket': ['ImportBucket.Arn'],
+    'sns:Publish': ['OutcomeTopic'],
+    'kms:GenerateDataKey': ['NotificationKey.Arn'],
+    'kms:Decrypt': ['NotificationKey.Arn'],
+    'sqs:SendMessage': ['SweepDeadLetterQueue.Arn'],
+  },
 };
 
 /** The IAM actions an SDK command is authorised as. */
@@ -221,6 +240,9 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   StartUserImportJob: ['cognito-idp:StartUserImportJob'],
   DescribeUserImportJob: ['cognito-idp:DescribeUserImportJob'],
   StopUserImportJob: ['cognito-idp:StopUserImportJob'],
+  ListUserImportJobs: ['cognito-idp:ListUserImportJobs'],
+  DescribeExecution: ['states:DescribeExecution'],
+  GetExecutionHistory: ['states:GetExecutionHistory'],
   DescribeLogGroups: ['logs:DescribeLogGroups'],
   FilterLogEvents: ['logs:FilterLogEvents'],
   Publish: ['sns:Publish'],
@@ -650,13 +672,15 @@ describe('least privilege', () => {
   });
 
   it('uses the notification key only through SNS', () => {
-    const kms = roleStatements(roleId('reportOutcome')).filter((s) =>
-      list(s.Action).some((a) => a.startsWith('kms:')),
-    );
-    expect(kms).toHaveLength(1);
-    expect(kms[0]?.Condition).toEqual({
-      StringEquals: { 'kms:ViaService': { 'Fn::Sub': `sns.\${AWS::Region}.amazonaws.com` } },
-    });
+    for (const key of ['reportOutcome', 'sweepExecution']) {
+      const kms = roleStatements(roleId(key)).filter((s) =>
+        list(s.Action).some((a) => a.startsWith('kms:')),
+      );
+      expect(kms, key).toHaveLength(1);
+      expect(kms[0]?.Condition, key).toEqual({
+        StringEquals: { 'kms:ViaService': { 'Fn::Sub': `sns.\${AWS::Region}.amazonaws.com` } },
+      });
+    }
   });
 
   it('has no "*" action anywhere, no wildcard action in any role, and "*" resources only where documented', () => {
@@ -870,6 +894,84 @@ describe('the trigger', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       AlarmActions: [{ Ref: 'AlarmTopic' }],
     });
+  });
+});
+
+describe('the sweeper', () => {
+  const rule = () => resource('ExecutionEndedRule', 'AWS::Events::Rule').Properties;
+
+  it("matches this state machine's executions that ended stopped, timed out or failed, as the sweeper does", () => {
+    expect(rule().State).toBe('ENABLED');
+    expect(rule().EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: {
+        stateMachineArn: [{ Ref: 'ImportUsersStateMachine' }],
+        status: [...SWEPT_STATUSES],
+      },
+    });
+  });
+
+  it('invokes the sweeper with retries and a dead-letter queue that raises an alarm', () => {
+    expect(rule().Targets).toEqual([
+      {
+        Id: 'sweep-execution',
+        Arn: { 'Fn::GetAtt': ['SweepExecutionLambdaFunction', 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: 86_400 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] } },
+      },
+    ]);
+    expect(
+      resource('SweepExecutionEventsPermission', 'AWS::Lambda::Permission').Properties,
+    ).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': ['SweepExecutionLambdaFunction', 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['ExecutionEndedRule', 'Arn'] },
+    });
+    expect(
+      resource('SweepExecutionEventInvokeConfig', 'AWS::Lambda::EventInvokeConfig').Properties,
+    ).toMatchObject({
+      FunctionName: { Ref: 'SweepExecutionLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] } },
+      },
+    });
+    expect(
+      resource('SweepDeadLetterQueue', 'AWS::SQS::Queue').Properties.SqsManagedSseEnabled,
+    ).toBe(true);
+    const policy = resource('SweepDeadLetterQueuePolicy', 'AWS::SQS::QueuePolicy').Properties
+      .PolicyDocument as { Statement: Statement[] };
+    expect(policy.Statement).toContainEqual({
+      Sid: 'RuleDeadLetters',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] },
+      Condition: {
+        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ExecutionEndedRule', 'Arn'] } },
+      },
+    });
+    expect(resource('SweepDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'QueueName'] } },
+      ],
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+
+  it('reads only the histories of this state machine’s executions', () => {
+    const history = roleStatements(roleId('sweepExecution')).filter((s) =>
+      list(s.Action).includes('states:GetExecutionHistory'),
+    );
+    expect(history.map((s) => text(s.Resource))).toEqual([EXECUTIONS]);
+    // The state machine's name in the ARN is the one deployed.
+    expect(resource('ImportUsersStateMachine').Properties.StateMachineName).toBe(
+      `${SERVICE}-${STAGE}-import-users`,
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { type ObjectCreatedEvent, type ObjectCreatedReason, objectCreatedEvent } from './events.ts';
+import { S3Faults } from './faults.ts';
 import { createS3Server, listen, type S3RequestLogEntry } from './server.ts';
 import { S3Store, type StoredObject } from './store.ts';
 import { FolderWatcher } from './watcher.ts';
@@ -13,6 +14,8 @@ export type {
   S3NotificationRecord,
 } from './events.ts';
 export { encodeNotificationKey, toS3NotificationRecord } from './events.ts';
+export type { S3FaultCode, S3FaultRule } from './faults.ts';
+export { S3Faults } from './faults.ts';
 export type { S3RequestLogEntry } from './server.ts';
 
 export interface S3TwinOptions {
@@ -57,6 +60,8 @@ export interface S3Twin {
   bucketDir(bucket: string): string;
   /** Emits `objectCreated` for the same events as `onObjectCreated`. */
   events: EventEmitter<S3TwinEvents>;
+  /** Errors armed on reads and writes (tests): `faults.add({ operation: 'GetObject', code: 'InternalError', count: 4 })`. */
+  faults: S3Faults;
   close(): Promise<void>;
 }
 
@@ -74,6 +79,7 @@ export async function startS3Twin(options: S3TwinOptions): Promise<S3Twin> {
   const account = options.account ?? '123456789012';
   const store = new S3Store(join(options.dataDir, 's3'));
   const events = new EventEmitter<S3TwinEvents>();
+  const faults = new S3Faults();
   const report = (error: unknown) => {
     try {
       options.onError?.(error instanceof Error ? error : new Error(String(error)));
@@ -106,6 +112,7 @@ export async function startS3Twin(options: S3TwinOptions): Promise<S3Twin> {
       region,
       account,
       created: raise,
+      faults,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       onError: report,
     });
@@ -144,6 +151,7 @@ export async function startS3Twin(options: S3TwinOptions): Promise<S3Twin> {
     region,
     bucketDir: (bucket) => store.bucketDir(bucket),
     events,
+    faults,
     close: async () => {
       await watcher?.stop();
       server.closeAllConnections();

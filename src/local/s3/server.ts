@@ -15,6 +15,7 @@ import {
   S3Error,
 } from './errors.ts';
 import type { ObjectCreatedReason } from './events.ts';
+import type { S3Faults } from './faults.ts';
 import { keyToPath } from './keys.ts';
 import { decodeToken, encodeToken, listPage, type Page, parseMax } from './listing.ts';
 import type { PartDoc, S3Store, StoredObject, UploadDoc } from './store.ts';
@@ -35,6 +36,8 @@ export interface ServerContext {
   /** Called once for every object a request created, right after it was committed. */
   created(object: StoredObject, reason: ObjectCreatedReason, requestId: string): void;
   onRequest?: (entry: S3RequestLogEntry) => void;
+  /** Armed faults: a request they match is answered with their error instead. */
+  faults?: S3Faults;
   /** Unexpected failures (a bug, a disk error): the client gets a 500 InternalError. */
   onError?: (error: Error) => void;
 }
@@ -943,6 +946,8 @@ export function createS3Server(context: ServerContext): Server {
       r.query = t.query;
       const routed = route(r);
       operation = routed.operation;
+      const fault = context.faults?.take(operation, r.key);
+      if (fault) throw fault;
       await routed.run();
     };
     const settled = work().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { twinClock, type VirtualClock } from './clock.ts';
+import { type ExecutionStatusChangeEvent, executionStatusChangeEvent } from './events.ts';
 import type { HistoryEvent } from './history.ts';
 import type { ExecutionStatus } from './interpreter.ts';
 import { createSfnServer, listen, type SfnRequestLog } from './server.ts';
@@ -10,6 +11,8 @@ import { SfnStore } from './store.ts';
 export { createVirtualClock, type VirtualClock } from './clock.ts';
 export { taskStateNames } from './definition.ts';
 export { SfnError } from './errors.ts';
+export type { ExecutionStatusChangeEvent } from './events.ts';
+export { executionStatusChangeEvent } from './events.ts';
 export type { HistoryEvent } from './history.ts';
 export { MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES } from './history.ts';
 export type { ExecutionStatus, TaskContext, TaskHandler } from './interpreter.ts';
@@ -47,6 +50,13 @@ export interface SfnTwinOptions {
    * for clean-up (for example stopping the Cognito import job it had started).
    */
   onInterrupted?: (execution: Execution) => void;
+  /**
+   * The "Step Functions Execution Status Change" event AWS sends to EventBridge, raised once for
+   * each execution as it ends (SUCCEEDED, FAILED, TIMED_OUT, ABORTED), including each execution
+   * the twin ends at start because it was interrupted (after `onInterrupted`). Listeners filter
+   * it as an EventBridge rule would.
+   */
+  onStatusChange?: (event: ExecutionStatusChangeEvent) => void;
   /** One entry per HTTP request (operation, status, duration; never bodies). */
   onRequest?: (entry: SfnRequestLog) => void;
 }
@@ -104,6 +114,10 @@ export async function startSfnTwin(options: SfnTwinOptions): Promise<SfnTwin> {
   const region = options.region ?? 'us-east-1';
   const account = options.account ?? '123456789012';
   const host = options.host ?? '127.0.0.1';
+  const statusChanged = (execution: Execution) =>
+    options.onStatusChange?.(
+      executionStatusChangeEvent(execution, { region, account, time: clock.now() }),
+    );
   // Definitions and handlers are checked before anything touches the data folder.
   const service = new SfnService({
     clock,
@@ -112,6 +126,7 @@ export async function startSfnTwin(options: SfnTwinOptions): Promise<SfnTwin> {
     waitScale,
     stateMachines: options.stateMachines,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.onStatusChange ? { onEnded: statusChanged } : {}),
   });
   const store = new SfnStore(join(options.dataDir, 'sfn'));
   let ready = false;
@@ -140,6 +155,7 @@ export async function startSfnTwin(options: SfnTwinOptions): Promise<SfnTwin> {
   for (const execution of interrupted) {
     try {
       options.onInterrupted?.(execution);
+      statusChanged(execution);
     } catch (error) {
       await close();
       throw error;

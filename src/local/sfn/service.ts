@@ -194,6 +194,8 @@ export interface ServiceOptions {
   waitScale: number;
   stateMachines: StateMachineSpec[];
   onEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /** Each execution as it ends (SUCCEEDED, FAILED, TIMED_OUT or ABORTED), once. */
+  onEnded?: (execution: Execution) => void;
 }
 
 /**
@@ -209,6 +211,7 @@ export class SfnService {
   private readonly clock: TwinClock;
   private readonly waitScale: number;
   private readonly onEvent: ServiceOptions['onEvent'];
+  private readonly onEnded: ServiceOptions['onEnded'];
   private readonly machines = new Map<string, Registered>();
   private readonly running = new Map<string, Running>();
   private readonly waiters = new Map<string, Waiter[]>();
@@ -220,6 +223,7 @@ export class SfnService {
     this.account = options.account;
     this.waitScale = options.waitScale;
     this.onEvent = options.onEvent;
+    this.onEnded = options.onEnded;
     this.roleArn = `arn:aws:iam::${this.account}:role/cognito-import-local-twin-states`;
     for (const spec of options.stateMachines) {
       if (!isValidName(spec.name))
@@ -381,13 +385,15 @@ export class SfnService {
       // The interpreter refused to start: the execution exists, and failed at once.
       run.detach();
       this.running.delete(executionArn);
-      this.store.finishExecution({
+      const failed: ExecutionRecord = {
         ...record,
         status: 'FAILED',
         error: 'States.Runtime',
         cause: `The local interpreter could not start the execution: ${(error as Error)?.message ?? String(error)}`,
         stopDate: this.clock.now(),
-      });
+      };
+      this.store.finishExecution(failed);
+      this.ended(failed);
     }
     return { executionArn, startDate: record.startDate };
   }
@@ -629,6 +635,17 @@ export class SfnService {
     const waiters = this.waiters.get(executionArn) ?? [];
     this.waiters.delete(executionArn);
     for (const waiter of waiters) waiter.resolve(publicView(record));
+    this.ended(record);
+  }
+
+  private ended(record: ExecutionRecord): void {
+    if (!this.onEnded) return;
+    try {
+      this.onEnded(publicView(record));
+    } catch (error) {
+      // A listener's bug must not break the twin.
+      process.emitWarning(`sfn twin: onEnded listener failed: ${(error as Error)?.message}`);
+    }
   }
 
   /**

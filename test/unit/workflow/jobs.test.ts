@@ -248,7 +248,7 @@ describe('stopImportJob and stopAfterError', () => {
     expect(job).toMatchObject({ status: 'Succeeded', stopRequested: true });
   });
 
-  it('stops an active job after an error, and never throws', async () => {
+  it('stops an active job after an error, and reports rather than throws a failure that is not a service fault', async () => {
     cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'InProgress' } });
     cognito.on(StopUserImportJobCommand).resolves({ UserImportJob: { Status: 'Stopped' } });
     await expect(stopAfterError(item({ status: 'InProgress' }), deps())).resolves.toEqual({

@@ -1,0 +1,436 @@
+import {
+  type CognitoIdentityProviderClient,
+  DescribeUserImportJobCommand,
+  ListUserImportJobsCommand,
+  StopUserImportJobCommand,
+  type UserImportJobType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { isActive, jobFacts } from '../cognito/import-job.ts';
+import type { FunctionConfig } from '../config.ts';
+import { NotificationFailedError } from '../errors.ts';
+import { poolFromKey, reportPrefix, stagingPrefix, USER_POOL_ID } from './names.ts';
+import {
+  composeOutcome,
+  publishOutcome,
+  type ReportDeps,
+  type ReportInput,
+  writeOutcome,
+} from './report.ts';
+import type {
+  JobState,
+  Outcome,
+  OutcomeStatus,
+  PartItem,
+  PreparedRun,
+  ValidationSummary,
+} from './types.ts';
+
+/**
+ * The execution statuses the sweeper's EventBridge rule matches ("Step Functions Execution
+ * Status Change"): every way an execution can end without the workflow having finished its
+ * own clean-up. serverless.yml's rule and the local twin filter on these.
+ */
+export const SWEPT_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
+
+/**
+ * The workflow's own Fail states: an execution ends in one only after ReportOutcome wrote and
+ * published the outcome. Its jobs are still checked: StopAfterError, after its retries, may
+ * have failed to stop one.
+ */
+export const REPORTED_ERRORS = ['CsvRejected', 'ImportFailed', 'ImportStopped', 'ImportExpired'];
+
+/** The Fail state reached when ReportOutcome itself failed: the outcome may be missing or unsent. */
+export const NOT_REPORTED_ERROR = 'OutcomeNotReported';
+
+/** What the sweeper reads of the event (EventBridge's "Step Functions Execution Status Change"). */
+export interface ExecutionStatusChange {
+  'detail-type'?: string;
+  detail?: {
+    executionArn?: string;
+    name?: string;
+    status?: string;
+    startDate?: number;
+    stopDate?: number | null;
+    input?: string | null;
+    error?: string | null;
+    cause?: string | null;
+  };
+}
+
+export interface SweepDeps extends ReportDeps {
+  sfn: Pick<SFNClient, 'send'>;
+  cognito: Pick<CognitoIdentityProviderClient, 'send'>;
+  config: Pick<FunctionConfig, 'topicArn' | 'cognitoLineNumbering' | 'defaultUserPoolId'>;
+  /** Waits between the publish attempts (real time on Lambda). */
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface SweepResult {
+  run?: string;
+  status?: string;
+  action: 'ignored' | 'reported-by-workflow' | 'swept';
+  /** Import jobs of the run that were still active and were stopped now. */
+  stoppedJobs: string[];
+  /** What became of the outcome. */
+  outcome: 'none' | 'existed' | 'written' | 'republished' | 'published' | 'not-written';
+}
+
+/** Publish attempts before the sweeper gives up (the event then goes to its dead-letter queue). */
+const PUBLISH_ATTEMPTS = 4;
+const MAX_JOB_PAGES = 20;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const parseJson = (text: string | null | undefined): unknown => {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
+
+/** The whole history, oldest first, with the states' inputs and outputs. */
+async function readHistory(sfn: SweepDeps['sfn'], executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: true,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+interface RunFacts {
+  /** The input of the last ReportOutcome attempt: the run's whole state, every part ended. */
+  reportState?: ReportInput;
+  prepared?: PreparedRun;
+  validation?: ValidationSummary;
+  /** The last state seen of each part that had an import job, by part index. */
+  parts: Map<number, PartItem & { job?: JobState }>;
+}
+
+/** What the history says about the run: how far it got and which jobs its parts made. */
+function runFacts(history: HistoryEvent[]): RunFacts {
+  const facts: RunFacts = { parts: new Map() };
+  for (const event of history) {
+    const entered = event.stateEnteredEventDetails;
+    const exited = event.stateExitedEventDetails;
+    const name = entered?.name ?? exited?.name;
+    const data = parseJson(entered?.input ?? exited?.output);
+    if (!name || !isObject(data)) continue;
+    if (entered && name === 'ReportOutcome') facts.reportState = data as ReportInput;
+    if (exited && name === 'PrepareImport' && typeof data.run === 'string')
+      facts.prepared = data as unknown as PreparedRun;
+    if (exited && name === 'ValidateCsv' && isObject(data.validation))
+      facts.validation = data.validation as unknown as ValidationSummary;
+    const part = data.part;
+    const job = data.job;
+    if (isObject(part) && typeof part.index === 'number' && isObject(job) && job.jobId)
+      facts.parts.set(part.index, data as unknown as PartItem & { job: JobState });
+  }
+  return facts;
+}
+
+/** The pool an execution input names, resolved as PrepareImport resolves it. */
+function poolOfInput(input: unknown, defaultPool: string | undefined): string | undefined {
+  if (!isObject(input)) return undefined;
+  const given = input.userPoolId;
+  if (typeof given === 'string' && USER_POOL_ID.test(given) && given.length <= 55) return given;
+  if (typeof input.key === 'string') return poolFromKey(input.key) ?? defaultPool;
+  return defaultPool;
+}
+
+/**
+ * The run's import jobs, found by name (`<run>-part-<n>`, see jobNameFor), newest first, reading
+ * no further back than the execution's start: this also finds a job whose creation the history
+ * never recorded (a CreateImportJob Lambda still running when the execution ended).
+ */
+async function runJobs(
+  deps: SweepDeps,
+  userPoolId: string,
+  run: string,
+  startedMs: number,
+): Promise<{ index: number; job: UserImportJobType }[]> {
+  const found: { index: number; job: UserImportJobType }[] = [];
+  const prefix = `${run}-part-`;
+  let token: string | undefined;
+  for (let page = 0; page < MAX_JOB_PAGES; page++) {
+    let jobs: UserImportJobType[];
+    try {
+      const answer = await deps.cognito.send(
+        new ListUserImportJobsCommand({
+          UserPoolId: userPoolId,
+          MaxResults: 60,
+          ...(token ? { PaginationToken: token } : {}),
+        }),
+      );
+      jobs = answer.UserImportJobs ?? [];
+      token = answer.PaginationToken;
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') return found;
+      throw error;
+    }
+    let older = false;
+    for (const job of jobs) {
+      // Listed newest first; five minutes of slack for clocks that disagree.
+      if ((job.CreationDate?.getTime() ?? 0) < startedMs - 300_000) older = true;
+      const name = job.JobName ?? '';
+      if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+        found.push({ index: Number(name.slice(prefix.length)), job });
+    }
+    if (older || !token) break;
+  }
+  return found;
+}
+
+/** Stops a job that may still run; one that ended meanwhile is read instead. */
+async function stopJob(
+  deps: SweepDeps,
+  userPoolId: string,
+  job: UserImportJobType,
+): Promise<UserImportJobType> {
+  try {
+    const { UserImportJob } = await deps.cognito.send(
+      new StopUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
+    );
+    return UserImportJob ?? job;
+  } catch (error) {
+    const name = errorName(error);
+    if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
+    const { UserImportJob } = await deps.cognito.send(
+      new DescribeUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
+    );
+    return UserImportJob ?? job;
+  }
+}
+
+async function readOutcome(
+  deps: SweepDeps,
+  bucket: string,
+  key: string,
+): Promise<Outcome | undefined> {
+  try {
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const text = await (
+      object.Body as { transformToString(): Promise<string> }
+    ).transformToString();
+    return parseJson(text) as Outcome | undefined;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || status === 403) return undefined;
+    throw error;
+  }
+}
+
+function endedReason(
+  status: string,
+  detail: NonNullable<ExecutionStatusChange['detail']>,
+  stopped: string[],
+): { status: OutcomeStatus; reason: string } {
+  const jobs =
+    stopped.length > 0
+      ? `its import job${stopped.length > 1 ? 's' : ''} ${stopped.join(', ')} ${stopped.length > 1 ? 'were' : 'was'} stopped`
+      : 'no import job of it was still running';
+  if (status === 'ABORTED') {
+    // The cause is what the operator gave StopExecution; a runtime cause could quote state data.
+    const cause = (detail.cause ?? '').replace(/\s+/g, ' ').slice(0, 200);
+    return {
+      status: 'STOPPED',
+      reason: `The execution was stopped from outside the workflow (StopExecution${cause ? `: ${cause}` : ''}); ${jobs}.`,
+    };
+  }
+  if (status === 'TIMED_OUT')
+    return { status: 'FAILED', reason: `The execution timed out before it reported; ${jobs}.` };
+  // An input Step Functions itself cannot read (JSON null, say) fails before PrepareImport.
+  const input = parseJson(detail.input);
+  const hint = isObject(input)
+    ? ''
+    : ' The execution input must be a JSON object with "bucket" and "key".';
+  return {
+    status: 'FAILED',
+    reason: `The execution failed outside the workflow's error handling (${detail.error || 'unknown error'}) before it reported; ${jobs}.${hint}`,
+  };
+}
+
+/**
+ * The sweeper: run for each execution that ended ABORTED (StopExecution), TIMED_OUT or FAILED —
+ * the EventBridge rule on "Step Functions Execution Status Change" in AWS, the Step Functions
+ * twin's same event locally (including executions the twin ends because it was restarted while
+ * they ran). The workflow cleans up after its own errors; the sweeper covers what it cannot:
+ *
+ * 1. It stops every import job of the run that is still Pending or InProgress (found by its
+ *    name, `<run>-part-<n>`), so no ended execution leaves a job holding the account's only
+ *    import slot.
+ * 2. It writes `reports/<run>/outcome.json` and publishes it when the workflow did not (status
+ *    STOPPED for StopExecution, FAILED otherwise, with the jobs as they ended), and republishes
+ *    an outcome whose notification failed (OutcomeNotReported).
+ *
+ * Executions that ended in the workflow's own Fail states (CsvRejected, ImportFailed, …) have
+ * reported already: only step 1 runs for them. Safe to run twice for one event (EventBridge
+ * delivers at least once).
+ *
+ * @throws the SDK's errors other than "not found" (the event is retried, then dead-lettered);
+ *   NotificationFailedError when the outcome is written but could not be published.
+ */
+export async function sweepExecution(
+  event: ExecutionStatusChange,
+  deps: SweepDeps,
+): Promise<SweepResult> {
+  const detail = event?.detail;
+  const status = detail?.status ?? '';
+  if (
+    !detail?.executionArn ||
+    !(SWEPT_STATUSES as readonly string[]).includes(status) ||
+    event['detail-type'] !== 'Step Functions Execution Status Change'
+  )
+    return { action: 'ignored', stoppedJobs: [], outcome: 'none' };
+  const run = detail.name ?? detail.executionArn.split(':').pop() ?? '';
+  const reported = status === 'FAILED' && REPORTED_ERRORS.includes(detail.error ?? '');
+
+  let history: HistoryEvent[] = [];
+  try {
+    history = await readHistory(deps.sfn, detail.executionArn);
+  } catch (error) {
+    if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
+  }
+  const facts = runFacts(history);
+  const input = parseJson(detail.input);
+  const userPoolId =
+    facts.reportState?.userPoolId ??
+    facts.prepared?.userPoolId ??
+    poolOfInput(input, deps.config.defaultUserPoolId);
+  const bucket =
+    facts.reportState?.source?.bucket ??
+    facts.prepared?.source.bucket ??
+    (isObject(input) && typeof input.bucket === 'string' ? input.bucket : '');
+
+  // 1. No job of the run left running.
+  const stoppedJobs: string[] = [];
+  const parts = new Map(facts.parts);
+  if (userPoolId) {
+    const listed = await runJobs(deps, userPoolId, run, detail.startDate ?? deps.now());
+    const finals = new Map<string, UserImportJobType>();
+    for (const { job } of listed) {
+      if (isActive(job.Status) && job.Status !== 'Stopping') {
+        finals.set(job.JobId ?? '', await stopJob(deps, userPoolId, job));
+        stoppedJobs.push(job.JobId ?? '');
+      } else finals.set(job.JobId ?? '', job);
+    }
+    for (const index of new Set(listed.map((l) => l.index))) {
+      const known = parts.get(index);
+      const ofPart = listed.filter((l) => l.index === index).map((l) => l.job);
+      // The job the history knows for the part, else its newest that ran: one abandoned for an
+      // expired upload URL (the retry made another) never started and is no part of the outcome.
+      const chosen =
+        ofPart.find((job) => job.JobId === known?.job?.jobId) ??
+        ofPart.find((job) => job.Status !== 'Created');
+      if (!chosen) continue;
+      const final = finals.get(chosen.JobId ?? '') ?? chosen;
+      parts.set(index, {
+        ...(known ?? {
+          part: {
+            index,
+            bucket,
+            key: `${stagingPrefix(run)}part-${String(index).padStart(4, '0')}.csv`,
+            mapKey: `${stagingPrefix(run)}lines.csv`,
+            rows: 0,
+            bytes: 0,
+          },
+          run,
+          userPoolId,
+          options: facts.prepared?.options ?? {
+            invalidRows: 'reject',
+            notify: true,
+            deadlineSeconds: 0,
+          },
+          deadlineAt: 0,
+        }),
+        job: {
+          ...jobFacts(final),
+          poll: { rounds: 0, waitSeconds: 0 },
+          slotBusy: false,
+          mustStop: false,
+          stopRequested: stoppedJobs.includes(final.JobId ?? ''),
+        },
+      });
+    }
+  }
+  if (stoppedJobs.length > 0)
+    deps.log?.(`swept run ${run} (${status}): stopped import job ${stoppedJobs.join(', ')}`);
+
+  // 2. No outcome lost.
+  if (reported)
+    return { run, status, action: 'reported-by-workflow', stoppedJobs, outcome: 'none' };
+  const key = `${reportPrefix(run)}outcome.json`;
+  const existing = bucket ? await readOutcome(deps, bucket, key) : undefined;
+  const notify = (facts.reportState?.options ?? facts.prepared?.options)?.notify ?? true;
+  if (existing) {
+    if (detail.error !== NOT_REPORTED_ERROR)
+      return { run, status, action: 'swept', stoppedJobs, outcome: 'existed' };
+    // ReportOutcome wrote it, then exhausted its retries publishing it.
+    await publishWithRetries(existing, notify, deps);
+    deps.log?.(`swept run ${run}: republished its outcome`);
+    return { run, status, action: 'swept', stoppedJobs, outcome: 'republished' };
+  }
+  const state: ReportInput = facts.reportState
+    ? {
+        ...facts.reportState,
+        parts: facts.reportState.parts ?? [...parts.values()].sort(byIndex),
+      }
+    : {
+        ...(facts.prepared ?? {
+          run,
+          executionArn: detail.executionArn,
+          ...(detail.startDate ? { startedAt: new Date(detail.startDate).toISOString() } : {}),
+          input,
+        }),
+        ...(facts.prepared ? {} : userPoolId ? { userPoolId } : {}),
+        ...(facts.validation ? { validation: facts.validation } : {}),
+        parts: [...parts.values()].sort(byIndex),
+        ended: endedReason(status, detail, stoppedJobs),
+      };
+  const outcome = await composeOutcome(state, deps);
+  const written = await writeOutcome(outcome, deps);
+  const published = await publishWithRetries(outcome, notify, deps);
+  deps.log?.(
+    `swept run ${run}: ${outcome.status} outcome ${written ? 'written' : 'not written'}${published ? ' and published' : ''}`,
+  );
+  return {
+    run,
+    status,
+    action: 'swept',
+    stoppedJobs,
+    outcome: written ? 'written' : published ? 'published' : 'not-written',
+  };
+}
+
+const byIndex = (a: PartItem, b: PartItem) => a.part.index - b.part.index;
+
+async function publishWithRetries(
+  outcome: Outcome,
+  notify: boolean,
+  deps: SweepDeps,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await publishOutcome(outcome, notify, deps);
+    } catch (error) {
+      if (!(error instanceof NotificationFailedError) || attempt >= PUBLISH_ATTEMPTS) throw error;
+      await deps.sleep(1000 * 2 ** attempt);
+    }
+  }
+}
