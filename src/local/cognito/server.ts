@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readBody as readAwsBody, sendAwsJson } from '../http.ts';
 import type { AuthService } from './auth/auth.ts';
 import type { ClientService } from './auth/clients.ts';
 import type { TokenService } from './auth/tokens.ts';
@@ -38,34 +38,15 @@ function regionOf(req: IncomingMessage): string {
   return match?.[1] ?? 'us-east-1';
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new ServiceError('SerializationException', 'The request body is too large.', 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
+const readBody = (req: IncomingMessage, limit: number) =>
+  readAwsBody(
+    req,
+    limit,
+    () => new ServiceError('SerializationException', 'The request body is too large.', 413),
+  );
 
-function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(payload),
-    'x-amzn-requestid': randomBytes(16).toString('hex'),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  res.end(payload);
-}
+const sendJson = (res: ServerResponse, status: number, body: unknown, errorType?: string) =>
+  sendAwsJson(res, '1.1', status, body, errorType);
 
 function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
@@ -324,12 +305,4 @@ export function createCognitoServer(services: Services): Server {
   });
 }
 
-export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
+export { listen } from '../http.ts';

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { PayloadDigest, type ReceivedBody, receiveBody, receiveSmallBody } from './body.ts';
 import { checksumHeader, toChecksumAlgorithm } from './checksums.ts';
@@ -969,12 +968,4 @@ export function createS3Server(context: ServerContext): Server {
   });
 }
 
-export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
+export { listen } from '../http.ts';

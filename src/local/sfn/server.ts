@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readBody as readAwsBody, sendAwsJson } from '../http.ts';
 import { SfnError } from './errors.ts';
 import type { SfnService } from './service.ts';
 
@@ -16,34 +15,15 @@ type Operation = (input: Record<string, unknown>) => unknown;
 /** AWS takes requests up to 1 MB; an execution input is at most 256 KiB before JSON escaping. */
 const MAX_BODY = 4 << 20;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new SfnError('SerializationException', 'The request body is too large.', 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
+const readBody = (req: IncomingMessage) =>
+  readAwsBody(
+    req,
+    MAX_BODY,
+    () => new SfnError('SerializationException', 'The request body is too large.', 413),
+  );
 
-function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'content-length': Buffer.byteLength(payload),
-    'x-amzn-requestid': randomBytes(16).toString('hex'),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  res.end(payload);
-}
+const send = (res: ServerResponse, status: number, body: unknown, errorType?: string) =>
+  sendAwsJson(res, '1.0', status, body, errorType);
 
 /**
  * The twin's Step Functions endpoint: the AWS JSON 1.0 protocol (`POST /`,
@@ -126,12 +106,4 @@ export function createSfnServer(
   });
 }
 
-export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
+export { listen } from '../http.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { listen } from '../http.ts';
 
 /** A message the local topic received, as kept in `<dataDir>/sns/messages.jsonl`. */
 export interface ReceivedMessage {
@@ -150,10 +150,7 @@ export async function startSnsTwin(options: SnsTwinOptions): Promise<SnsTwin> {
     });
   });
   const host = options.host ?? '127.0.0.1';
-  const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve(server.address() as AddressInfo));
-  });
+  const address = await listen(server, options.port ?? 0, host);
   return {
     endpoint: `http://${host}:${address.port}`,
     port: address.port,
