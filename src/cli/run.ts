@@ -8,7 +8,7 @@ import type { EnvConfig } from '../config.ts';
 import type { HistoryEvent } from '../local/sfn/index.ts';
 import { type LocalTwin, type StartedRun, startLocalTwin } from '../local/twin.ts';
 import type { Outcome } from '../workflow/types.ts';
-import { checkPoolId, createLocalPool } from './cognito-target.ts';
+import { checkPoolId, createLocalPool, LOCAL_CREDENTIALS } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import { requireFile } from './files.ts';
 import type { Io } from './io.ts';
@@ -79,7 +79,7 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
   const clients = createClients({
     endpoints: { cognito: twin.cognito.endpoint, s3: twin.s3.endpoint },
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
   });
   try {
     let poolId = givenPool;
