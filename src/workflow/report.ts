@@ -1,3 +1,7 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import {
@@ -374,34 +378,59 @@ async function writeFailures(
 ): Promise<Outcome['failures']> {
   const sample: { line: number; reason: string }[] = [];
   let count = 0;
-  let body = 'line,username,outcome,reason\n';
   const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
-  for (const part of parts) {
-    const job = part.job;
-    // A job with nothing failed or skipped has no line worth reading back.
-    if (!job?.jobId || !state.userPoolId || job.failedUsers + job.skippedUsers === 0) continue;
-    let map: ReturnType<typeof lineMap> | undefined;
-    let mapped:
-      | IteratorResult<{ partRow: number; sourceLine: number; username: string }>
-      | undefined;
-    for await (const result of jobLogLines(deps, state.userPoolId, strip(job))) {
-      const partRow = result.line - offset;
-      map ??= lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
-      mapped ??= await map.next();
-      while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
-      const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
-      const line = entry?.sourceLine ?? 0;
-      count++;
-      if (sample.length < SAMPLE_SIZE)
-        sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
-      body += `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`;
+  // The rows go to a temporary file, not a string: a job in which 500,000 rows fail must not hold
+  // them all in the function's memory. The object is written once, whole, at the end.
+  const dir = await mkdtemp(join(tmpdir(), 'failures-'));
+  const file = join(dir, 'failures.csv');
+  const out = createWriteStream(file);
+  const write = (text: string) =>
+    out.write(text) ? undefined : new Promise<void>((resolve) => out.once('drain', resolve));
+  try {
+    await write('line,username,outcome,reason\n');
+    for (const part of parts) {
+      const job = part.job;
+      // A job with nothing failed or skipped has no line worth reading back.
+      if (!job?.jobId || !state.userPoolId || job.failedUsers + job.skippedUsers === 0) continue;
+      let map: ReturnType<typeof lineMap> | undefined;
+      let mapped:
+        | IteratorResult<{ partRow: number; sourceLine: number; username: string }>
+        | undefined;
+      for await (const result of jobLogLines(deps, state.userPoolId, strip(job))) {
+        const partRow = result.line - offset;
+        map ??= lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
+        mapped ??= await map.next();
+        while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
+        const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
+        const line = entry?.sourceLine ?? 0;
+        count++;
+        if (sample.length < SAMPLE_SIZE)
+          sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
+        await write(
+          `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`,
+        );
+      }
+      await map?.return(undefined);
     }
-    await map?.return(undefined);
-  }
-  const reportKey = `${prefix}failures.csv`;
-  if (count > 0)
-    await deps.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: reportKey, Body: body, ContentType: 'text/csv' }),
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
-  return { reportKey, count, sample };
+    const reportKey = `${prefix}failures.csv`;
+    if (count > 0) {
+      const { size } = await stat(file);
+      await deps.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: reportKey,
+          Body: createReadStream(file),
+          ContentLength: size,
+          ContentType: 'text/csv',
+        }),
+      );
+    }
+    return { reportKey, count, sample };
+  } finally {
+    out.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -81,6 +81,16 @@ const written = (key: string) =>
     | string
     | undefined;
 
+/** A body sent as a stream (the failures file), read as the SDK would read it. */
+async function writtenStream(key: string): Promise<string | undefined> {
+  const body = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === key)?.args[0]
+    .input.Body;
+  if (body === undefined) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString();
+}
+
 describe('reportOutcome', () => {
   it('reports SUCCEEDED, writes outcome.json and publishes with status and pool attributes', async () => {
     const outcome = await reportOutcome({ ...base, validation, parts: [item(job())] }, deps());
@@ -132,7 +142,7 @@ describe('reportOutcome', () => {
         { line: 5, reason: 'FAILED: The email is not valid.' },
       ],
     });
-    expect(written('reports/run-1/failures.csv')).toBe(
+    expect(await writtenStream('reports/run-1/failures.csv')).toBe(
       'line,username,outcome,reason\n2,alice,SKIPPED,The user already exists.\n5,"car,ol",FAILED,The email is not valid.\n',
     );
     expect(JSON.stringify(outcome)).not.toMatch(/alice|car,ol/);
