@@ -7,34 +7,14 @@ import {
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STANDARD_CSV_HEADER } from '../../../src/csv/index.ts';
 import type { PreparedRun } from '../../../src/workflow/types.ts';
 import { validateCsv } from '../../../src/workflow/validate.ts';
 
 const s3 = mockClient(S3Client);
 const cognito = mockClient(CognitoIdentityProviderClient);
-const HEADER = [
-  'name',
-  'given_name',
-  'family_name',
-  'middle_name',
-  'nickname',
-  'preferred_username',
-  'profile',
-  'picture',
-  'website',
-  'email',
-  'email_verified',
-  'gender',
-  'birthdate',
-  'zoneinfo',
-  'locale',
-  'phone_number',
-  'phone_number_verified',
-  'address',
-  'updated_at',
-  'cognito:mfa_enabled',
-  'cognito:username',
-];
+// GetCSVHeader of a pool without custom attributes.
+const HEADER = [...STANDARD_CSV_HEADER];
 
 beforeEach(() => {
   cognito.on(DescribeUserPoolCommand).resolves({
