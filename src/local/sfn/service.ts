@@ -37,20 +37,21 @@ export interface StateMachineSpec {
   handlers: Record<string, TaskHandler>;
 }
 
-/** An execution as the in-process API returns it (dates in epoch ms on the twin's clock). */
-export interface Execution {
-  executionArn: string;
-  stateMachineArn: string;
-  stateMachineName: string;
-  name: string;
-  status: ExecutionStatus;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-  startDate: number;
-  stopDate?: number;
-}
+/** An execution as the in-process API returns it (dates in epoch ms on the twin's clock): its record, less the twin's bookkeeping. */
+export type Execution = Pick<
+  ExecutionRecord,
+  | 'executionArn'
+  | 'stateMachineArn'
+  | 'stateMachineName'
+  | 'name'
+  | 'status'
+  | 'input'
+  | 'output'
+  | 'error'
+  | 'cause'
+  | 'startDate'
+  | 'stopDate'
+>;
 
 interface Registered {
   name: string;
