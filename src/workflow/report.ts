@@ -384,6 +384,12 @@ async function writeFailures(
   const dir = await mkdtemp(join(tmpdir(), 'failures-'));
   const file = join(dir, 'failures.csv');
   const out = createWriteStream(file);
+  // Errors are kept, not thrown from an event: a write still in flight when an earlier failure
+  // ends this function must not become an uncaught exception of the process.
+  let streamError: Error | undefined;
+  out.on('error', (error) => {
+    streamError ??= error;
+  });
   const write = (text: string) =>
     out.write(text) ? undefined : new Promise<void>((resolve) => out.once('drain', resolve));
   try {
@@ -412,9 +418,8 @@ async function writeFailures(
       }
       await map?.return(undefined);
     }
-    await new Promise<void>((resolve, reject) =>
-      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
-    );
+    await new Promise<void>((resolve) => out.end(resolve));
+    if (streamError) throw streamError;
     const reportKey = `${prefix}failures.csv`;
     if (count > 0) {
       const { size } = await stat(file);
@@ -430,7 +435,7 @@ async function writeFailures(
     }
     return { reportKey, count, sample };
   } finally {
-    out.destroy();
+    if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', resolve));
     await rm(dir, { recursive: true, force: true });
   }
 }
