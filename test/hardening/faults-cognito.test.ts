@@ -134,7 +134,8 @@ describe('Lambda crashes', () => {
 
   it('a crash of StartImportJob after Cognito started the job: the job is stopped, FAILED', async () => {
     const pool = await f.createPool();
-    f.twin.cognito.pace.pendingMs = 2_000;
+    // The job runs until something stops it, however slow the retries are on a loaded machine.
+    f.twin.cognito.faults.addJobFault({ kind: 'never-finish' });
     crashes.arm('StartImportJob', { when: 'after', error: 'TypeError' });
     const { outcome, states } = await f.finish(
       await f.drop(pool, 'start-after.csv', csv(HEADER, ...users(2))),
@@ -159,7 +160,8 @@ describe('Lambda crashes', () => {
 
   it('a crash after the job exists, while StopUserImportJob is throttled, still stops the job', async () => {
     const pool = await f.createPool();
-    f.twin.cognito.pace.pendingMs = 3_000;
+    // The job runs until something stops it, however slow the retries are on a loaded machine.
+    f.twin.cognito.faults.addJobFault({ kind: 'never-finish' });
     crashes.arm('CheckImportJob', { when: 'before', error: 'TypeError' });
     f.twin.cognito.faults.add({ kind: 'throttle', operation: 'StopUserImportJob', count: BURST });
     const { outcome, history } = await f.finish(
