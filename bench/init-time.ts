@@ -25,7 +25,7 @@ import {
   CAN_ISOLATE_NETWORK,
   extractBundles,
   packageStack,
-} from '../test/deploy/packaging.ts';
+} from '../scripts/packaging.ts';
 
 const TARGET_MS = 150;
 const run = promisify(execFile);

@@ -13,7 +13,7 @@ import {
   DescribeUserImportJobCommand,
   StartUserImportJobCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { startCognitoTwin } from '../src/local/cognito/index.ts';
+import { startCognitoTwin } from '../twin/index.ts';
 import { writeUsersFile } from './users-file.ts';
 
 const rows = Number(process.argv[2] ?? 500_000);

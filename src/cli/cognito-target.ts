@@ -3,9 +3,9 @@ import {
   CreateUserPoolCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { startCognitoTwin } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
 import type { EnvConfig } from '../config.ts';
-import { startCognitoTwin } from '../local/cognito/index.ts';
 import { UsageError } from './errors.ts';
 
 /** The pool the local twin uses when a command names none. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type ReceivedMessage, readMessages } from '../../twin/index.ts';
 import type { EnvConfig } from '../config.ts';
-import { type ReceivedMessage, readMessages } from '../local/sns/index.ts';
 import type { Io } from './io.ts';
 
 export const OUTCOMES_HELP = `Usage: cognito-import outcomes [--follow] [--json] [--data-dir DIR]

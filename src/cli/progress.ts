@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../local/sfn/index.ts';
+import type { HistoryEvent } from '../../twin/index.ts';
 import type { Io } from './io.ts';
 
 /** What a person wants to see of a running import: where it is, how many rows, how the job goes. */

@@ -11,8 +11,8 @@ import {
   InitiateAuthCommand,
   ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { type Jwk, verifyCognitoJwt } from '../../twin/index.ts';
 import type { EnvConfig } from '../config.ts';
-import { type Jwk, verifyCognitoJwt } from '../local/cognito/auth/jwt.ts';
 import { checkPoolId, cognitoTarget } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';

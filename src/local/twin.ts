@@ -3,6 +3,23 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  type CognitoTwin,
+  type ExecutionStatusChangeEvent,
+  type HistoryEvent,
+  type Knobs,
+  type ObjectCreatedEvent,
+  type Pace,
+  type S3Twin,
+  type SfnTwin,
+  type SnsTwin,
+  startCognitoTwin,
+  startS3Twin,
+  startSfnTwin,
+  startSnsTwin,
+  type TaskHandler,
+  type VirtualClock,
+} from '../../twin/index.ts';
 import { overrideFunctionDeps } from '../aws/function-deps.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
@@ -14,17 +31,6 @@ import {
 } from '../workflow/tasks.ts';
 import type { Uploader } from '../workflow/upload.ts';
 import { putToPresignedUrl } from '../workflow/upload.ts';
-import { type CognitoTwin, type Knobs, type Pace, startCognitoTwin } from './cognito/index.ts';
-import { type ObjectCreatedEvent, type S3Twin, startS3Twin } from './s3/index.ts';
-import {
-  type ExecutionStatusChangeEvent,
-  type HistoryEvent,
-  type SfnTwin,
-  startSfnTwin,
-  type TaskHandler,
-  type VirtualClock,
-} from './sfn/index.ts';
-import { type SnsTwin, startSnsTwin } from './sns/index.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

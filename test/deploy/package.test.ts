@@ -14,16 +14,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFunctionConfig } from '../../src/config.ts';
-import { isImportKey } from '../../src/workflow/start.ts';
-import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
-import {
-  type AslDefinition,
-  allStates,
-  FUNCTION_HANDLERS,
-  type FunctionKey,
-  taskFunctions,
-} from '../../src/workflow/tasks.ts';
 import {
   type Bundle,
   bundlesOf,
@@ -36,7 +26,17 @@ import {
   ROOT,
   SERVICE,
   STAGE,
-} from './packaging.ts';
+} from '../../scripts/packaging.ts';
+import { readFunctionConfig } from '../../src/config.ts';
+import { isImportKey } from '../../src/workflow/start.ts';
+import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
+import {
+  type AslDefinition,
+  allStates,
+  FUNCTION_HANDLERS,
+  type FunctionKey,
+  taskFunctions,
+} from '../../src/workflow/tasks.ts';
 
 let stack: PackagedStack;
 let template: CfnTemplate;

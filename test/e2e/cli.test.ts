@@ -58,7 +58,7 @@ describe('cognito-import run', () => {
       totals: { imported: 40, skipped: 0, failed: 0 },
     });
     // Look at the users as a person would: the twin's Cognito, started on the same data folder.
-    const { startCognitoTwin } = await import('../../src/local/cognito/index.ts');
+    const { startCognitoTwin } = await import('../../twin/cognito/index.ts');
     const twin = await startCognitoTwin({ dataDir });
     try {
       const cognito = new CognitoIdentityProviderClient({

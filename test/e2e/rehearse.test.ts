@@ -163,7 +163,7 @@ describe('cognito-import rehearse', () => {
 
 /** Sets up, in-process, a pool whose imported users have no verified contact to reset with. */
 async function prepareUnverifiedPool(dir: string) {
-  const { startCognitoTwin } = await import('../../src/local/cognito/index.ts');
+  const { startCognitoTwin } = await import('../../twin/cognito/index.ts');
   const { CognitoIdentityProviderClient, CreateUserPoolCommand } = await import(
     '@aws-sdk/client-cognito-identity-provider'
   );

@@ -7,8 +7,8 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ObjectCreatedEvent, toS3NotificationRecord } from '../../src/local/s3/index.ts';
 import type { StartedRun } from '../../src/local/twin.ts';
+import { type ObjectCreatedEvent, toS3NotificationRecord } from '../../twin/s3/index.ts';
 import { csv, type Ended, type Fixture, HEADER, startFixture, users } from './fixture.ts';
 
 let f: Fixture;

@@ -1,4 +1,4 @@
-import type { TaskHandler } from '../../src/local/sfn/index.ts';
+import type { TaskHandler } from '../../twin/sfn/index.ts';
 
 /** A crash of a task's Lambda: before its code runs, or after it did its work. */
 export interface Crash {

@@ -7,12 +7,12 @@
  */
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ObjectCreatedEvent } from '../../src/local/s3/index.ts';
+import type { ObjectCreatedEvent } from '../../twin/s3/index.ts';
 import {
   createVirtualClock,
   executionStatusChangeEvent,
   type TaskHandler,
-} from '../../src/local/sfn/index.ts';
+} from '../../twin/sfn/index.ts';
 import { csv, type Fixture, HEADER, startFixture, taskFailures, users } from './fixture.ts';
 
 let f: Fixture | undefined;

@@ -3,7 +3,7 @@
  * with the two invariants: no import job left active, no outcome lost.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { S3FaultCode } from '../../src/local/s3/index.ts';
+import type { S3FaultCode } from '../../twin/s3/index.ts';
 import { csv, type Fixture, HEADER, startFixture, taskFailures, users } from './fixture.ts';
 
 let f: Fixture;

@@ -15,7 +15,6 @@ import {
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Execution, HistoryEvent } from '../../src/local/sfn/index.ts';
 import {
   type LocalTwin,
   type LocalTwinOptions,
@@ -23,6 +22,7 @@ import {
   startLocalTwin,
 } from '../../src/local/twin.ts';
 import type { Outcome } from '../../src/workflow/types.ts';
+import type { Execution, HistoryEvent } from '../../twin/sfn/index.ts';
 
 export const HEADER = 'cognito:username,email,email_verified';
 export const users = (n: number, from = 0, tag = 'user') =>

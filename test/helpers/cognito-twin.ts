@@ -7,7 +7,7 @@ import {
   type CognitoTwin,
   type CognitoTwinOptions,
   startCognitoTwin,
-} from '../../src/local/cognito/index.ts';
+} from '../../twin/cognito/index.ts';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/CognitoImportLogs';
 

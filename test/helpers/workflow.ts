@@ -7,7 +7,6 @@ import {
   type CreateUserPoolCommandInput,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Execution, HistoryEvent } from '../../src/local/sfn/index.ts';
 import {
   type LocalTwin,
   type LocalTwinOptions,
@@ -15,6 +14,7 @@ import {
   startLocalTwin,
 } from '../../src/local/twin.ts';
 import type { Outcome } from '../../src/workflow/types.ts';
+import type { Execution, HistoryEvent } from '../../twin/sfn/index.ts';
 
 export interface Finished {
   execution: Execution;

@@ -4,7 +4,7 @@ import {
   StartUserImportJobCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/local/sfn/index.ts';
+import { createVirtualClock } from '../../twin/sfn/index.ts';
 import {
   csv,
   HEADER,

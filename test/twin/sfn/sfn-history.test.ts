@@ -6,7 +6,7 @@ import {
   MAX_HISTORY_EVENTS,
   MAX_PAYLOAD_BYTES,
   type TaskHandler,
-} from '../../../src/local/sfn/index.ts';
+} from '../../../twin/sfn/index.ts';
 import { elapsed, fn, type SfnFixture, startSfnFixture, types } from './helpers.ts';
 
 const START = Date.UTC(2030, 0, 1);

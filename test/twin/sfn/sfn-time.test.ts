@@ -4,7 +4,7 @@ import {
   type SfnTwinOptions,
   type TaskHandler,
   type VirtualClock,
-} from '../../../src/local/sfn/index.ts';
+} from '../../../twin/sfn/index.ts';
 import { elapsed, fn, type SfnFixture, startSfnFixture, types } from './helpers.ts';
 
 const START = Date.UTC(2030, 0, 1);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { STANDARD_CSV_HEADER } from '../../csv/rules.ts';
 import { checkRequest, MaxResults, PaginationKey, type Shape, UserPoolId } from './constraints.ts';
+import { DOCUMENTED_CSV_HEADER } from './csv-header.ts';
 import { invalidParameter, resourceNotFound } from './errors.ts';
 import type { Knobs } from './knobs.ts';
 import type { Pool, SchemaAttribute } from './model.ts';
@@ -310,8 +310,7 @@ export class PoolService {
   /** The columns an import CSV for this pool may have (spec §1.1). */
   csvHeader(pool: Pool): string[] {
     const customs = pool.schema.filter((a) => a.Name.startsWith('custom:')).map((a) => a.Name);
-    // The documented columns (spec §1.1): the same fact the validator checks files against.
-    const documented = [...STANDARD_CSV_HEADER];
+    const documented = [...DOCUMENTED_CSV_HEADER];
     const header =
       this.knobs.customColumns === 'start'
         ? [...customs, ...documented]

@@ -21,7 +21,7 @@ import {
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultKnobs } from '../../src/local/cognito/index.ts';
+import { defaultKnobs } from '../../twin/cognito/index.ts';
 import {
   importCsv,
   ROLE_ARN,

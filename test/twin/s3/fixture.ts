@@ -9,7 +9,7 @@ import {
   type S3Twin,
   type S3TwinOptions,
   startS3Twin,
-} from '../../../src/local/s3/index.ts';
+} from '../../../twin/s3/index.ts';
 
 export interface S3Fixture {
   twin: S3Twin;

@@ -7,7 +7,7 @@ import {
   type SfnTwinOptions,
   startSfnTwin,
   taskStateNames,
-} from '../../../src/local/sfn/index.ts';
+} from '../../../twin/sfn/index.ts';
 import { fn } from './helpers.ts';
 
 let dataDir: string;

@@ -14,7 +14,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type S3RequestLogEntry, startS3Twin } from '../../../src/local/s3/index.ts';
+import { type S3RequestLogEntry, startS3Twin } from '../../../twin/s3/index.ts';
 import { credentials, md5, raw, type S3Fixture, startS3Fixture } from './fixture.ts';
 
 let f: S3Fixture;

@@ -10,7 +10,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ObjectCreatedEvent, toS3NotificationRecord } from '../../../src/local/s3/index.ts';
+import { type ObjectCreatedEvent, toS3NotificationRecord } from '../../../twin/s3/index.ts';
 import { bytes, eventually, md5, type S3Fixture, sleep, startS3Fixture } from './fixture.ts';
 
 let f: S3Fixture | undefined;

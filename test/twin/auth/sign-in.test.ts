@@ -13,7 +13,7 @@ import {
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretHash } from '../../../src/local/cognito/index.ts';
+import { secretHash } from '../../../twin/cognito/index.ts';
 import { startTwinFixture, type TwinFixture } from '../../helpers/cognito-twin.ts';
 import {
   confirmedUser,

@@ -16,7 +16,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createVirtualClock, MAX_PAYLOAD_BYTES } from '../../../src/local/sfn/index.ts';
+import { createVirtualClock, MAX_PAYLOAD_BYTES } from '../../../twin/sfn/index.ts';
 import { ACCOUNT, fn, REGION, type SfnFixture, startSfnFixture, until } from './helpers.ts';
 
 /** Echo: one Task. Hold: a Wait long enough to keep an execution RUNNING. */

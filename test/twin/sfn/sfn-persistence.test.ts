@@ -14,7 +14,7 @@ import {
   type Execution,
   INTERRUPTED_CAUSE,
   startSfnTwin,
-} from '../../../src/local/sfn/index.ts';
+} from '../../../twin/sfn/index.ts';
 import { fn, type SfnFixture, startSfnFixture, types, until } from './helpers.ts';
 
 const START = Date.UTC(2030, 0, 1);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readMessages, type SnsTwin, startSnsTwin } from '../../src/local/sns/index.ts';
+import { readMessages, type SnsTwin, startSnsTwin } from '../../twin/sns/index.ts';
 
 let dataDir: string;
 let twin: SnsTwin;

@@ -66,7 +66,7 @@ describe('a twin killed mid-import', () => {
       cognito.destroy();
 
       // Restart in this process on the same data folder.
-      const { startCognitoTwin } = await import('../../src/local/cognito/index.ts');
+      const { startCognitoTwin } = await import('../../twin/cognito/index.ts');
       const twin = await startCognitoTwin({ dataDir, pace: { rowsPerStep: 100, stepDelayMs: 50 } });
       try {
         const again = new CognitoIdentityProviderClient({

@@ -7,7 +7,7 @@ import {
   type SfnTwin,
   type SfnTwinOptions,
   startSfnTwin,
-} from '../../../src/local/sfn/index.ts';
+} from '../../../twin/sfn/index.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';

@@ -2,8 +2,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHECKSUM_ALGORITHMS, checksumOf } from '../../../src/local/s3/checksums.ts';
-import { AwsChunkedDecoder } from '../../../src/local/s3/chunked.ts';
+import { CHECKSUM_ALGORITHMS, checksumOf } from '../../../twin/s3/checksums.ts';
+import { AwsChunkedDecoder } from '../../../twin/s3/chunked.ts';
 import { bytes, type S3Fixture, startS3Fixture } from './fixture.ts';
 
 const hex = (base64: string) => Buffer.from(base64, 'base64').toString('hex');
