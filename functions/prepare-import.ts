@@ -1,8 +1,5 @@
-import middy from '@middy/core';
-import { functionDeps } from '../src/aws/function-deps.ts';
 import { type PrepareInput, prepareImport } from '../src/workflow/prepare.ts';
 import type { PreparedRun } from '../src/workflow/types.ts';
+import { taskHandler } from './lib/task-handler.ts';
 
-export const handler = middy<PrepareInput, PreparedRun>().handler((event) =>
-  prepareImport(event, functionDeps()),
-);
+export const handler = taskHandler<PrepareInput, PreparedRun>(prepareImport);

@@ -1,8 +1,5 @@
-import middy from '@middy/core';
-import { functionDeps } from '../src/aws/function-deps.ts';
 import { startImportJob } from '../src/workflow/jobs.ts';
 import type { JobState, PartItem } from '../src/workflow/types.ts';
+import { taskHandler } from './lib/task-handler.ts';
 
-export const handler = middy<PartItem, JobState>().handler((event) =>
-  startImportJob(event, functionDeps()),
-);
+export const handler = taskHandler<PartItem, JobState>(startImportJob);

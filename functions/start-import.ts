@@ -1,9 +1,7 @@
-import middy from '@middy/core';
-import { functionDeps } from '../src/aws/function-deps.ts';
 import { type StartResult, startImport } from '../src/workflow/start.ts';
+import { taskHandler } from './lib/task-handler.ts';
 
-export const handler = middy<unknown, StartResult[]>().handler((event) => {
-  const deps = functionDeps();
+export const handler = taskHandler<unknown, StartResult[]>(async (event, deps) => {
   if (!deps.config.stateMachineArn)
     throw new Error(
       'STATE_MACHINE_ARN is not set: the starter does not know which state machine to start.',
