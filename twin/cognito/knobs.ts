@@ -6,7 +6,7 @@
  * raises each question is named beside it.
  */
 export interface Knobs {
-  /** "Job lifecycle": the job ends Failed when (failed + skipped) / rows exceeds this fraction. */
+  /** "Import job lifecycle": the job ends Failed when (failed + skipped) / rows exceeds this fraction. */
   failureThreshold: number;
   /** "CloudWatch Logs": log line numbers count data rows from 1 ('data') or physical lines with the header as 1 ('file'). */
   lineNumbering: 'data' | 'file';
@@ -22,21 +22,21 @@ export interface Knobs {
   mfaRule: 'current' | '2023';
   /** "Values": whether `email` is checked for an `x@y` shape on import. */
   checkEmailFormat: boolean;
-  /** "Job lifecycle": the error for Start/Stop on a job in the wrong state. */
+  /** "Import job lifecycle": the error for Start/Stop on a job in the wrong state. */
   wrongStateError: 'PreconditionNotMetException' | 'InvalidParameterException';
   /**
-   * "Job lifecycle": the error for Start while another job is active in the account. Both are
+   * "Import job lifecycle": the error for Start while another job is active in the account. Both are
    * errors the model declares for StartUserImportJob (LimitExceededException is not one).
    */
   activeJobError: 'PreconditionNotMetException' | 'InvalidParameterException';
-  /** "Job lifecycle": a stop answers Stopped at once (as every published example) or Stopping, then Stopped after stopDelayMs. */
+  /** "Import job lifecycle": a stop answers Stopped at once (as every published example) or Stopping, then Stopped after stopDelayMs. */
   stopAnswers: 'Stopped' | 'Stopping';
   stopDelayMs: number;
-  /** "Job lifecycle": a job that is not started within this many ms expires (observed ≈ 24.5 h; 24–48 h documented). */
+  /** "Import job lifecycle": a job that is not started within this many ms expires (observed ≈ 24.5 h; 24–48 h documented). */
   expireAfterMs: number;
-  /** "Job lifecycle": whether a job whose file was uploaded can still expire. */
+  /** "Import job lifecycle": whether a job whose file was uploaded can still expire. */
   uploadedJobsExpire: boolean;
-  /** "Job lifecycle": counters move while InProgress (true) or appear only at completion. */
+  /** "Import job lifecycle": counters move while InProgress (true) or appear only at completion. */
   liveCounters: boolean;
   /** "The CSV header": where custom attributes sit in GetCSVHeader, and whether `password_hash` is listed. */
   customColumns: 'end' | 'start';
@@ -45,7 +45,7 @@ export interface Knobs {
   headerListsDeveloperAttributes: boolean;
   /** "Developer-only attributes": the name DescribeUserPool gives attribute `x`: `dev:custom:x` (as seen) or `dev:x` (the model's text). */
   developerAttributePrefix: 'dev:custom:' | 'dev:';
-  /** "Password hashes": hash import on this twin: allowed, or refused with the given error (ineligible pool). */
+  /** "Unconfirmed behaviour and the twin's knobs": hash import on this twin: allowed, or refused with the given error (ineligible pool). */
   hashImport: 'enabled' | 'OperationNotEnabledException' | 'InvalidParameterException';
   /** "The API": how many jobs one ListUserImportJobs page holds at most (the model's list max is 50, MaxResults max 60). */
   listPageCap: number;
