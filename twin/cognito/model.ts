@@ -15,7 +15,10 @@ export interface Pool {
   arn: string;
   createdMs: number;
   modifiedMs: number;
-  /** Every attribute, standard then custom (custom names carry the `custom:` prefix). */
+  /**
+   * Every attribute, standard then custom. Custom names carry the `custom:` prefix, developer-only
+   * ones too: DescribeUserPool shows those as `dev:…` (PoolService.attributeName).
+   */
   schema: SchemaAttribute[];
   autoVerifiedAttributes: string[];
   usernameAttributes: string[];
@@ -23,7 +26,10 @@ export interface Pool {
   mfaConfiguration: 'OFF' | 'ON' | 'OPTIONAL';
   caseSensitive: boolean;
   deletionProtection: 'ACTIVE' | 'INACTIVE';
-  /** Request members the twin keeps and echoes without acting on them. */
+  /**
+   * Request members of the model's CreateUserPool that UserPoolType also has, kept and shown back
+   * (Policies completed as Cognito completes them); never a member the model does not know.
+   */
   echo: Record<string, unknown>;
 }
 
@@ -77,8 +83,8 @@ export interface ImportJob {
   failed: number;
   passwordHashingAlgorithm?: string;
   preSignedUrl: string;
-  /** Set once the pre-signed PUT has completed. */
-  upload?: { file: string; bytes: number; atMs: number };
+  /** Set once the pre-signed PUT has completed; the line counts are those of LineCounter. */
+  upload?: { file: string; bytes: number; atMs: number; lines?: number; blankLines?: number };
   /** Where the importer is in the file, committed with the rows it covers, so a restart resumes exactly. */
   progress?: {
     offset: number;

@@ -15,7 +15,7 @@ import type { Knobs } from '../knobs.ts';
 import type { Pool, StoredUser } from '../model.ts';
 import type { PoolService } from '../pools.ts';
 import type { CognitoStore } from '../store.ts';
-import { usernameKey } from '../users.ts';
+import { type FoundUser, findUser, signInNames } from '../users.ts';
 import { ALLOW_FLOWS, type ClientService } from './clients.ts';
 import type { MailMessage, PoolClient } from './model.ts';
 import {
@@ -123,11 +123,6 @@ const noRecoveryContact = () =>
 /** What the twin cannot do, said as such rather than dressed up as one of Cognito's answers. */
 const twinCannot = (what: string) =>
   new ServiceError('UnsupportedOperationException', `The local twin ${what}`);
-
-interface FoundUser {
-  key: string;
-  user: StoredUser;
-}
 
 interface PendingChallenge {
   name: 'NEW_PASSWORD_REQUIRED';
@@ -453,7 +448,11 @@ export class AuthService {
       passwordHash: hashPassword(newPassword),
       modifiedMs: this.now(),
     };
-    this.store.tx(() => this.store.putUser(pool.id, pending.userKey, updated));
+    this.store.tx(() =>
+      this.store.putUser(pool.id, pending.userKey, updated, {
+        names: signInNames(pool, updated.attributes),
+      }),
+    );
     this.challenges.delete(String(input.Session));
     return authenticated(this.tokens.signIn(pool, client, pending.userKey, updated));
   }
@@ -637,25 +636,9 @@ export class AuthService {
     };
   }
 
-  /**
-   * Finds the user a sign-in names: by username, or by the email or phone number the pool lets
-   * users sign in with (UsernameAttributes), or a verified alias (AliasAttributes).
-   */
+  /** The user a sign-in or an admin request names (users.ts findUser). */
   findUser(pool: Pool, login: string): FoundUser | undefined {
-    const key = usernameKey(pool, login);
-    const direct = this.store.getUser(pool.id, key);
-    if (direct) return { key, user: direct };
-    for (const attribute of ['email', 'phone_number', 'preferred_username']) {
-      const asUsername = pool.usernameAttributes.includes(attribute);
-      const asAlias = pool.aliasAttributes.includes(attribute);
-      if (!asUsername && !asAlias) continue;
-      const hit = this.store.findUserByAttribute(pool.id, attribute, login);
-      if (!hit) continue;
-      const verifiedFlag =
-        attribute === 'preferred_username' ? 'true' : hit.user.attributes[`${attribute}_verified`];
-      if (asUsername || verifiedFlag === 'true') return hit;
-    }
-    return undefined;
+    return findUser(this.store, pool, login);
   }
 
   /** Unknown users: UserNotFoundException, or the given answer when the client hides existence. */
