@@ -23,6 +23,12 @@ export interface Pool {
   mfaConfiguration: 'OFF' | 'ON' | 'OPTIONAL';
   caseSensitive: boolean;
   deletionProtection: 'ACTIVE' | 'INACTIVE';
+  /**
+   * The pool's tags (CreateUserPool's UserPoolTags, TagResource, UntagResource). Absent from pools
+   * stored before the twin knew tags: the store reads those as untagged (or with the tags their
+   * echo kept).
+   */
+  tags: Record<string, string>;
   /** Request members the twin keeps and echoes without acting on them. */
   echo: Record<string, unknown>;
 }
