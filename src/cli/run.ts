@@ -5,6 +5,7 @@ import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provid
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { HistoryEvent } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
+import { ALLOWED_TAG_KEY } from '../cognito/allowed-pools.ts';
 import type { EnvConfig } from '../config.ts';
 import { type LocalTwin, type StartedRun, startLocalTwin } from '../local/twin.ts';
 import type { Outcome } from '../workflow/types.ts';
@@ -99,7 +100,10 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
       await clients.cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }));
     } else {
       poolId = await createLocalPool(clients.cognito, 'cognito-import-run');
-      if (!values.json) io.err(`Created the local user pool ${poolId} (email auto-verified).`);
+      if (!values.json)
+        io.err(
+          `Created the local user pool ${poolId} (email auto-verified, tagged ${ALLOWED_TAG_KEY}=true).`,
+        );
     }
     const key = `incoming/${poolId}/${basename(file.path)}`;
     const startedRun = waitForStart(twin, key);
