@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { type AllowedPools, parseAllowedPools } from './cognito/allowed-pools.ts';
 import type { ImportOptions, InvalidRowsPolicy } from './workflow/types.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface EnvConfig {
   defaultUserPoolId?: string;
   /** The state machine `start` and `status` use when no flag names one. */
   stateMachineArn?: string;
+  /** ALLOWED_USER_POOLS as given, for the local twin's functions (checked where it is used). */
+  allowedUserPools?: string;
 }
 
 export const DEFAULT_DATA_DIR = '.cognito-import';
@@ -28,6 +31,7 @@ export function readEnvConfig(
     ),
     ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
     ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
+    ...(env.ALLOWED_USER_POOLS ? { allowedUserPools: env.ALLOWED_USER_POOLS } : {}),
   };
 }
 
@@ -35,6 +39,8 @@ export function readEnvConfig(
 export interface FunctionConfig {
   /** The pool for keys directly under `incoming/`. */
   defaultUserPoolId?: string;
+  /** The pools runs may import into (ALLOWED_USER_POOLS; `tagged` unless set). */
+  allowedUserPools: AllowedPools;
   defaultOptions: ImportOptions;
   /** The role Cognito assumes to write the import's CloudWatch Logs. */
   logsRoleArn: string;
@@ -66,6 +72,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
     throw new Error(`COGNITO_LINE_NUMBERING must be data or file, not "${numbering}".`);
   return {
     ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
+    allowedUserPools: parseAllowedPools(env.ALLOWED_USER_POOLS),
     defaultOptions: {
       invalidRows,
       notify: env.NOTIFY !== 'false',

@@ -43,7 +43,7 @@ export async function main(
     }
     if (command === 'serve') {
       if (wantsHelp(rest)) return help(io, SERVE_HELP);
-      const stop = await serve(rest, io, config.dataDir);
+      const stop = await serve(rest, io, config);
       await untilSignal();
       await stop();
       return 0;

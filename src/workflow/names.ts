@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** A user pool id as the Cognito model defines it. */
-export const USER_POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
-
 /** Where each run keeps its reports and its Cognito-dialect parts. */
 export const reportPrefix = (run: string) => `reports/${run}/`;
 export const stagingPrefix = (run: string) => `staging/${run}/`;
@@ -35,12 +32,4 @@ export function executionName(parts: {
       .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'import';
   return `imp-${safe}-${fingerprint}`;
-}
-
-/** The pool named by a key of the form `incoming/<userPoolId>/<name>.csv`, if any. */
-export function poolFromKey(key: string): string | undefined {
-  const segments = key.split('/');
-  if (segments.length !== 3 || segments[0] !== 'incoming') return undefined;
-  const candidate = segments[1] ?? '';
-  return USER_POOL_ID.test(candidate) && candidate.length <= 55 ? candidate : undefined;
 }

@@ -72,11 +72,10 @@ function decideStatus(
   state: ReportInput,
   jobs: OutcomeJob[],
   partErrors: number,
-): { status: OutcomeStatus; reason?: string } {
+): { status: OutcomeStatus; reason?: string; code?: string } {
   if (state.ended) return state.ended;
-  if (state.rejected) return { status: 'REJECTED', reason: state.rejected.reason };
-  if (state.validation?.rejected)
-    return { status: 'REJECTED', reason: state.validation.rejected.reason };
+  const rejected = state.rejected ?? state.validation?.rejected;
+  if (rejected) return { status: 'REJECTED', reason: rejected.reason, code: rejected.code };
   if (state.error && jobs.length === 0)
     return { status: 'FAILED', reason: describeError(state.error) };
   const failedPart = (state.parts ?? []).find((part) => part.error);
@@ -234,7 +233,7 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
     part.job?.jobId ? [strip(part.job)] : [],
   );
   const partErrors = partResults.filter((part) => part.error).length;
-  const { status, reason } = decideStatus(state, jobs, partErrors);
+  const { status, reason, code } = decideStatus(state, jobs, partErrors);
   const totals = {
     imported: jobs.reduce((n, j) => n + j.importedUsers, 0),
     skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
@@ -262,6 +261,7 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
     ...(state.userPoolId ? { userPoolId: state.userPoolId } : {}),
     source,
     ...(reason ? { reason } : {}),
+    ...(code ? { code } : {}),
     ...(state.validation
       ? {
           validation: {

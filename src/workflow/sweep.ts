@@ -8,9 +8,10 @@ import {
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { isActive, jobFacts } from '../cognito/import-job.ts';
+import { isUserPoolId } from '../cognito/pool-id.ts';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError } from '../errors.ts';
-import { poolFromKey, reportPrefix, stagingPrefix, USER_POOL_ID } from './names.ts';
+import { reportPrefix, stagingPrefix } from './names.ts';
 import {
   composeOutcome,
   publishOutcome,
@@ -18,6 +19,7 @@ import {
   type ReportInput,
   writeOutcome,
 } from './report.ts';
+import { resolvePool } from './target-pool.ts';
 import type {
   JobState,
   Outcome,
@@ -148,10 +150,10 @@ function runFacts(history: HistoryEvent[]): RunFacts {
 /** The pool an execution input names, resolved as PrepareImport resolves it. */
 function poolOfInput(input: unknown, defaultPool: string | undefined): string | undefined {
   if (!isObject(input)) return undefined;
-  const given = input.userPoolId;
-  if (typeof given === 'string' && USER_POOL_ID.test(given) && given.length <= 55) return given;
-  if (typeof input.key === 'string') return poolFromKey(input.key) ?? defaultPool;
-  return defaultPool;
+  const given = isUserPoolId(input.userPoolId) ? input.userPoolId : undefined;
+  if (typeof input.key !== 'string') return given;
+  const resolved = resolvePool({ userPoolId: given, key: input.key }, defaultPool);
+  return 'userPoolId' in resolved ? resolved.userPoolId : undefined;
 }
 
 /**
@@ -181,7 +183,9 @@ async function runJobs(
       jobs = answer.UserImportJobs ?? [];
       token = answer.PaginationToken;
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') return found;
+      // A pool the pipeline may not use (IAM refuses it on AWS) holds no job of the pipeline's.
+      const name = errorName(error);
+      if (name === 'ResourceNotFoundException' || name === 'AccessDeniedException') return found;
       throw error;
     }
     let older = false;

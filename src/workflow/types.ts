@@ -122,6 +122,8 @@ export interface Outcome {
   userPoolId?: string;
   source: { bucket: string; key: string; etag?: string };
   reason?: string;
+  /** Why a REJECTED run was refused, for machines (`pool.not-allowed`, `rows.invalid`, …); always set on REJECTED. */
+  code?: string;
   validation?: { rows: number; invalidRows: number; warnings: number; reportKey: string };
   jobs: OutcomeJob[];
   totals: { imported: number; skipped: number; failed: number };

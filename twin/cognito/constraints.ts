@@ -212,6 +212,8 @@ export const RoleArn: MemberRule = {
   pattern:
     /arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?/,
 };
+/** ArnType: the ResourceArn of TagResource, UntagResource and ListTagsForResource. */
+export const ResourceArn: MemberRule = { ...RoleArn };
 export const MaxResults: MemberRule = { type: 'integer', min: 1, max: 60 };
 export const PaginationKey: MemberRule = { type: 'string', min: 1, pattern: /[\S]+/ };
 export const Username: MemberRule = {

@@ -27,6 +27,12 @@ export interface Pool {
   caseSensitive: boolean;
   deletionProtection: 'ACTIVE' | 'INACTIVE';
   /**
+   * The pool's tags (CreateUserPool's UserPoolTags, TagResource, UntagResource). Absent from pools
+   * stored before the twin knew tags: the store reads those as untagged (or with the tags their
+   * echo kept).
+   */
+  tags: Record<string, string>;
+  /**
    * Request members of the model's CreateUserPool that UserPoolType also has, kept and shown back
    * (Policies completed as Cognito completes them); never a member the model does not know.
    */

@@ -5,6 +5,7 @@ import {
   MaxResults,
   type MemberRule,
   PaginationKey,
+  ResourceArn,
   type Shape,
   UserPoolId,
 } from './constraints.ts';
@@ -182,7 +183,38 @@ const createShape: Shape = {
     members: { CaseSensitive: { type: 'boolean', required: true } },
   },
   DeletionProtection: { type: 'string', enum: ['ACTIVE', 'INACTIVE'] },
+  UserPoolTags: { type: 'structure' },
 };
+
+/** "A user pool can have as many as 50 tags" (TagResource's documentation). */
+const MAX_TAGS = 50;
+
+/**
+ * A UserPoolTagsType map, checked as the model states it: keys of 1 to 128 characters, string
+ * values of up to 256.
+ *
+ * @throws ServiceError InvalidParameterException naming the first bad entry.
+ */
+function tagMap(value: unknown, path: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [key, tagValue] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+    if (key.length < 1 || key.length > 128)
+      throw invalidParameter(
+        `1 validation error detected: Value at '${path}' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]`,
+      );
+    if (typeof tagValue !== 'string' || tagValue.length > 256)
+      throw invalidParameter(
+        `1 validation error detected: Value at '${path}' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0]`,
+      );
+    tags[key] = tagValue;
+  }
+  return tags;
+}
+
+function checkTagCount(tags: Record<string, string>): void {
+  if (Object.keys(tags).length > MAX_TAGS)
+    throw invalidParameter(`A user pool can have at most ${MAX_TAGS} tags.`);
+}
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export function randomId(length: number): string {
@@ -286,6 +318,8 @@ export class PoolService {
       throw invalidParameter(
         'Only one of AliasAttributes and UsernameAttributes can be set in a User Pool.',
       );
+    const tags = tagMap(input.UserPoolTags, 'userPoolTags');
+    checkTagCount(tags);
     const id = `${region}_${randomId(9)}`;
     const now = this.now();
     const echo = echoedMembers(input, CREATE_REQUEST(), USER_POOL_TYPE(), ACTED_ON);
@@ -307,6 +341,7 @@ export class PoolService {
         true,
       deletionProtection:
         (input.DeletionProtection as Pool['deletionProtection'] | undefined) ?? 'INACTIVE',
+      tags,
       echo,
     };
     this.store.putPool(pool);
@@ -372,6 +407,7 @@ export class PoolService {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: false, UnusedAccountValidityDays: 7 },
       // New pools are on the Essentials plan unless the request names another.
       UserPoolTier: 'ESSENTIALS',
+      UserPoolTags: { ...pool.tags },
       ...echo,
     };
   }
@@ -416,6 +452,43 @@ export class PoolService {
     this.store.tx(() => this.store.deletePool(pool.id));
     onDeleted(pool.id);
     return {};
+  }
+
+  /** The pool a tagging request names by its ARN; only user pools carry tags. */
+  private poolByArn(arn: string): Pool {
+    const id = /^arn:[\w-]+:cognito-idp:[\w-]*:\d+:userpool\/([\w-]+_[0-9a-zA-Z]+)$/.exec(arn)?.[1];
+    const pool = id ? this.store.getPool(id) : undefined;
+    if (!pool || pool.arn !== arn) throw resourceNotFound(`The resource ${arn} does not exist.`);
+    return pool;
+  }
+
+  tagResource(input: Record<string, unknown>) {
+    checkRequest(input, {
+      ResourceArn: { ...ResourceArn, required: true },
+      Tags: { type: 'structure', required: true },
+    });
+    const pool = this.poolByArn(String(input.ResourceArn));
+    const tags = { ...pool.tags, ...tagMap(input.Tags, 'tags') };
+    checkTagCount(tags);
+    this.store.tx(() => this.store.putPool({ ...pool, tags }));
+    return {};
+  }
+
+  untagResource(input: Record<string, unknown>) {
+    checkRequest(input, {
+      ResourceArn: { ...ResourceArn, required: true },
+      TagKeys: { type: 'list', required: true, items: { type: 'string', min: 1, max: 128 } },
+    });
+    const pool = this.poolByArn(String(input.ResourceArn));
+    const tags = { ...pool.tags };
+    for (const key of input.TagKeys as string[]) delete tags[key];
+    this.store.tx(() => this.store.putPool({ ...pool, tags }));
+    return {};
+  }
+
+  listTagsForResource(input: Record<string, unknown>) {
+    checkRequest(input, { ResourceArn: { ...ResourceArn, required: true } });
+    return { Tags: { ...this.poolByArn(String(input.ResourceArn)).tags } };
   }
 
   /**
@@ -469,6 +542,7 @@ const ACTED_ON: ReadonlySet<string> = new Set([
   'UsernameConfiguration',
   'DeletionProtection',
   'Policies',
+  'UserPoolTags',
 ]);
 
 /** The name DescribeUserPool and GetCSVHeader give an attribute (developer-only ones: `dev:`). */

@@ -12,6 +12,26 @@ export const userName = (attribute: IndexedAttribute, value: string) =>
   `${attribute}:${value.toLowerCase()}`;
 
 /**
+ * A stored pool, upgraded from older data folders: pools stored before the twin knew tags have no
+ * `tags`, and any UserPoolTags their creation request carried were kept, unread, in `echo`.
+ */
+function readPool(doc: string): Pool {
+  const pool = JSON.parse(doc) as Pool;
+  if (pool.tags === undefined) {
+    const { UserPoolTags, ...echo } = pool.echo ?? {};
+    const kept =
+      typeof UserPoolTags === 'object' && UserPoolTags !== null && !Array.isArray(UserPoolTags)
+        ? Object.fromEntries(
+            Object.entries(UserPoolTags).filter(([, value]) => typeof value === 'string'),
+          )
+        : {};
+    pool.tags = kept as Record<string, string>;
+    pool.echo = echo;
+  }
+  return pool;
+}
+
+/**
  * The twin's durable state: pools, users, jobs and import logs in one SQLite file under the data
  * folder. Every change is one transaction, so a crash mid-write loses nothing committed and
  * leaves nothing half done, and a restarted twin finds everything as it was.
@@ -115,7 +135,7 @@ export class CognitoStore {
     const row = this.stmt('SELECT doc FROM pools WHERE id = ?').get(id) as
       | { doc: string }
       | undefined;
-    return row ? (JSON.parse(row.doc) as Pool) : undefined;
+    return row ? readPool(row.doc) : undefined;
   }
 
   /** Pools whose id begins with `idPrefix` (the Region's), in creation order, after `afterSeq`. */
@@ -129,7 +149,7 @@ export class CognitoStore {
     ).all(afterSeq, idPrefix.length, idPrefix, limit + 1) as { seq: number; doc: string }[];
     const page = rows.slice(0, limit);
     return {
-      pools: page.map((row) => JSON.parse(row.doc) as Pool),
+      pools: page.map((row) => readPool(row.doc)),
       lastSeq: page.at(-1)?.seq ?? afterSeq,
       more: rows.length > limit,
     };
