@@ -13,6 +13,7 @@ import type { PoolService } from './pools.ts';
 import { UPLOAD_PATH_PREFIX, type UploadSigner } from './presign.ts';
 import type { UserService } from './users.ts';
 
+/** An operation: most answer at once; a sign-in that checks a hash answers a promise. */
 type Handler = (input: Record<string, unknown>, region: string) => unknown;
 
 export interface Services {
@@ -129,7 +130,7 @@ export function createCognitoServer(services: Services): Server {
       if (typeof input !== 'object' || input === null || Array.isArray(input))
         throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
       services.faults.check(operation);
-      sendJson(res, 200, handler(input as Record<string, unknown>, regionOf(req)));
+      sendJson(res, 200, await handler(input as Record<string, unknown>, regionOf(req)));
     } catch (error) {
       const known =
         error instanceof ServiceError

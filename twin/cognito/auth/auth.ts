@@ -285,7 +285,7 @@ export class AuthService {
     if (!enabled) throw invalidParameter(refusal);
   }
 
-  private passwordAuth(pool: Pool, client: PoolClient, parameters: Record<string, string>) {
+  private async passwordAuth(pool: Pool, client: PoolClient, parameters: Record<string, string>) {
     const login = parameters.USERNAME;
     if (!login) throw missing('USERNAME');
     const password = parameters.PASSWORD;
@@ -303,12 +303,12 @@ export class AuthService {
         'Password reset required for the user',
       );
     if (!user.passwordHash) throw incorrect();
-    const checked = checkPassword(user.passwordHash, password);
-    if (checked === 'unsupported')
-      throw twinCannot(
-        `cannot check ${user.passwordHash.algorithm} password hashes (node:crypto has no ${user.passwordHash.algorithm}): set the password with AdminSetUserPassword, or reset it (ForgotPassword), to sign this user in on the twin.`,
-      );
+    const checked = await checkPassword(user.passwordHash, password);
     if (checked === 'mismatch') throw incorrect();
+    // BCRYPT and ARGON2ID are checked asynchronously: a password set meanwhile (by an admin, or a
+    // reset) wins over the one just checked.
+    if (this.findUser(pool, login)?.user.passwordHash?.value !== user.passwordHash.value)
+      throw incorrect();
     if (user.status === 'UNCONFIRMED')
       throw new ServiceError('UserNotConfirmedException', 'User is not confirmed.');
     let current = user;
