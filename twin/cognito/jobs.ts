@@ -493,6 +493,7 @@ export class JobService {
                   passwordHash: {
                     algorithm: job.passwordHashingAlgorithm ?? '',
                     value: result.passwordHash,
+                    imported: true,
                   },
                 }
               : {}),

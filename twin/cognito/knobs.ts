@@ -39,6 +39,13 @@ export interface Knobs {
   headerListsPasswordHash: boolean;
   /** §1.6: hash import on this twin: allowed, or refused with the given error (ineligible pool). */
   hashImport: 'enabled' | 'OperationNotEnabledException' | 'InvalidParameterException';
+  /**
+   * §1.6: how the salt field of an imported PBKDF2_SHA256 or SCRYPT hash is read at sign-in:
+   * 'decoded' (the format's encoding: base64 for PBKDF2_SHA256, standard or passlib's adapted
+   * form; hex for SCRYPT) or 'text' (the field's characters are the salt, as Django and some
+   * other systems keep it). The guide's format strings do not settle which.
+   */
+  hashSaltEncoding: 'decoded' | 'text';
   /** §5.2: how many jobs one ListUserImportJobs page holds at most (model list max 50, MaxResults max 60). */
   listPageCap: number;
   /** §3: whether the file can be uploaded again (replaced) before the job starts. */
@@ -77,6 +84,7 @@ export const defaultKnobs: Knobs = {
   customColumns: 'end',
   headerListsPasswordHash: false,
   hashImport: 'enabled',
+  hashSaltEncoding: 'decoded',
   listPageCap: 60,
   reuploadBeforeStart: true,
   customAuthFlowOnlyRefresh: 'allowed',

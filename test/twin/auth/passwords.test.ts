@@ -514,6 +514,60 @@ describe('users imported with a password hash (spec §1.6)', () => {
   });
 });
 
+describe('the hashSaltEncoding knob (how Cognito reads a PBKDF2 or SCRYPT salt is not documented)', () => {
+  const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '');
+  const importOne = async (
+    algorithm: 'PBKDF2_SHA256' | 'SCRYPT',
+    username: string,
+    hash: string,
+  ) => {
+    const pool = await createPool(f.cognito);
+    const job = await importCsv(
+      f,
+      pool,
+      `cognito:username,email,email_verified,password_hash\n${username},${username}@example.com,true,${hash}`,
+      { PasswordHashingAlgorithm: algorithm },
+    );
+    expect(job.ImportedUsers).toBe(1);
+    return (await createClient(f.cognito, pool)).ClientId;
+  };
+
+  it('reads salts as text when set to text: the decoded forms then no longer match', async () => {
+    const textSalt = 'aBcDeFgHiJkLmNoP';
+    const pbkdf2Text = `$pbkdf2-sha256$1000$${textSalt}$${b64(pbkdf2Sync(PASSWORD, textSalt, 1000, 32, 'sha256'))}`;
+    const salt = randomBytes(16);
+    const pbkdf2Decoded = `$pbkdf2-sha256$1000$${b64(salt)}$${b64(pbkdf2Sync(PASSWORD, salt, 1000, 32, 'sha256'))}`;
+    const hexSalt = 'a1b2c3d4e5f60718';
+    const scryptText = `1024$8$1$${hexSalt}$${scryptSync(PASSWORD, hexSalt, 32, { N: 1024, r: 8, p: 1 }).toString('hex')}`;
+    const clients = {
+      pbkdf2Text: await importOne('PBKDF2_SHA256', 'salt.text', pbkdf2Text),
+      pbkdf2Decoded: await importOne('PBKDF2_SHA256', 'salt.decoded', pbkdf2Decoded),
+      scryptText: await importOne('SCRYPT', 'scrypt.text', scryptText),
+    };
+    f.twin.knobs.hashSaltEncoding = 'text';
+    try {
+      expect(
+        (await signIn('salt.text', PASSWORD, clients.pbkdf2Text)).AuthenticationResult,
+      ).toBeTruthy();
+      expect(
+        (await signIn('scrypt.text', PASSWORD, clients.scryptText)).AuthenticationResult,
+      ).toBeTruthy();
+      expect((await failure(signIn('salt.decoded', PASSWORD, clients.pbkdf2Decoded))).name).toBe(
+        NotAuthorizedException.name,
+      );
+      // Once signed in, the password is the pool's own: the knob no longer applies to it.
+      expect(
+        (await signIn('salt.text', PASSWORD, clients.pbkdf2Text)).AuthenticationResult,
+      ).toBeTruthy();
+    } finally {
+      f.twin.knobs.hashSaltEncoding = 'decoded';
+    }
+    expect(
+      (await signIn('salt.decoded', PASSWORD, clients.pbkdf2Decoded)).AuthenticationResult,
+    ).toBeTruthy();
+  });
+});
+
 describe('password storage', () => {
   it('keeps no password in the data folder, only salted hashes', async () => {
     await confirmedUser(f, poolId, 'stored.user');

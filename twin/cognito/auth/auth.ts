@@ -303,7 +303,12 @@ export class AuthService {
         'Password reset required for the user',
       );
     if (!user.passwordHash) throw incorrect();
-    const checked = await checkPassword(user.passwordHash, password);
+    const checked = await checkPassword(
+      user.passwordHash,
+      password,
+      // The twin's own hashes (SCRYPT, set by a reset or an admin) are hex whatever the knob says.
+      user.passwordHash.imported ? this.knobs.hashSaltEncoding : 'decoded',
+    );
     if (checked === 'mismatch') throw incorrect();
     // BCRYPT and ARGON2ID are checked asynchronously: a password set meanwhile (by an admin, or a
     // reset) wins over the one just checked.
@@ -312,7 +317,7 @@ export class AuthService {
     if (user.status === 'UNCONFIRMED')
       throw new ServiceError('UserNotConfirmedException', 'User is not confirmed.');
     let current = user;
-    if (user.passwordHash.algorithm !== 'SCRYPT') {
+    if (user.passwordHash.imported || user.passwordHash.algorithm !== 'SCRYPT') {
       // After the first sign-in with an imported hash, the password is the pool's own.
       current = { ...user, passwordHash: hashPassword(password), modifiedMs: this.now() };
       this.store.tx(() => this.store.putUser(pool.id, key, current));

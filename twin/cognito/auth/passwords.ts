@@ -45,11 +45,14 @@ function decodeBase64(value: string): Buffer | undefined {
   return Buffer.from(standard, 'base64');
 }
 
-function checkScrypt(value: string, password: string): PasswordCheck {
+/** How the salt field of a PBKDF2_SHA256 or SCRYPT hash is read (the twin's hashSaltEncoding knob). */
+export type SaltEncoding = 'decoded' | 'text';
+
+function checkScrypt(value: string, password: string, saltEncoding: SaltEncoding): PasswordCheck {
   const m = /^(\d+)\$(\d+)\$(\d+)\$([0-9a-fA-F]+)\$([0-9a-fA-F]+)$/.exec(value);
   if (!m) return 'mismatch';
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const salt = Buffer.from(m[4] as string, 'hex');
+  const salt = Buffer.from(m[4] as string, saltEncoding === 'text' ? 'utf8' : 'hex');
   const want = Buffer.from(m[5] as string, 'hex');
   if (want.length === 0) return 'mismatch';
   try {
@@ -66,11 +69,12 @@ function checkScrypt(value: string, password: string): PasswordCheck {
   }
 }
 
-function checkPbkdf2(value: string, password: string): PasswordCheck {
+function checkPbkdf2(value: string, password: string, saltEncoding: SaltEncoding): PasswordCheck {
   const m = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9+/.=]+)\$([A-Za-z0-9+/.=]+)$/.exec(value);
   if (!m) return 'mismatch';
   const iterations = Number(m[1]);
-  const salt = decodeBase64(m[2] as string);
+  const salt =
+    saltEncoding === 'text' ? Buffer.from(m[2] as string, 'utf8') : decodeBase64(m[2] as string);
   const want = decodeBase64(m[3] as string);
   if (!salt || !want || want.length === 0 || iterations < 1) return 'mismatch';
   const got = pbkdf2Sync(password, salt, iterations, want.length, 'sha256');
@@ -115,12 +119,13 @@ async function checkArgon2id(value: string, password: string): Promise<PasswordC
 export async function checkPassword(
   stored: { algorithm: string; value: string },
   password: string,
+  saltEncoding: SaltEncoding = 'decoded',
 ): Promise<PasswordCheck> {
   switch (stored.algorithm) {
     case 'SCRYPT':
-      return checkScrypt(stored.value, password);
+      return checkScrypt(stored.value, password, saltEncoding);
     case 'PBKDF2_SHA256':
-      return checkPbkdf2(stored.value, password);
+      return checkPbkdf2(stored.value, password, saltEncoding);
     case 'BCRYPT':
       return checkBcrypt(stored.value, password);
     case 'ARGON2ID':
