@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convert } from '../../src/cli/convert.ts';
 import type { Io } from '../../src/cli/io.ts';
+import { rehearse } from '../../src/cli/rehearse.ts';
 import { run } from '../../src/cli/run.ts';
 import { readEnvConfig } from '../../src/config.ts';
 import { startCognitoTwin } from '../../twin/cognito/index.ts';
@@ -51,7 +52,12 @@ async function cli(args: string[], inProcess = false) {
     };
     const [command, ...rest] = args;
     const config = readEnvConfig({});
-    const code = command === 'convert' ? await convert(rest, io) : await run(rest, io, config);
+    const code =
+      command === 'convert'
+        ? await convert(rest, io)
+        : command === 'run'
+          ? await run(rest, io, config)
+          : await rehearse(rest, io, config);
     return { code, stdout: out.join('\n'), stderr: err.join('\n') };
   }
   try {
@@ -260,6 +266,54 @@ describe('migrating with convert, then run without options', () => {
         return UserPool?.Id as string;
       },
     });
+  });
+});
+
+describe('cognito-import rehearse --passwords', () => {
+  it('signs users in with their old passwords; a user who must reset is reported, not passed', async () => {
+    const dir = mkdtempSync(join(root, 'rehearse-'));
+    const generated = await supabaseExport();
+    writeFileSync(join(dir, 'auth-users.csv'), generated.file);
+    const out = join(dir, 'users.csv');
+    expect(
+      (
+        await cli(
+          ['convert', '--from', 'supabase', join(dir, 'auth-users.csv'), '--out', out],
+          true,
+        )
+      ).code,
+    ).toBe(0);
+    const dataDir = join(dir, 'data');
+    const imported = await cli(['run', out, '--data-dir', dataDir, '--json'], true);
+    const poolId = JSON.parse(imported.stdout).userPoolId as string;
+    const keeps = generated.users.filter((u) => u.keeps);
+    const resets = generated.users.find((u) => !u.keeps) as ExpectedUser;
+    const csv = (users: ExpectedUser[]) =>
+      `username,password\n${users.map((u) => `${u.username},"${u.password.replace(/"/g, '""')}"`).join('\n')}\n`;
+    writeFileSync(join(dir, 'kept.csv'), csv(keeps));
+    writeFileSync(join(dir, 'mixed.csv'), csv([keeps[0] as ExpectedUser, resets]));
+    const rehearse = (file: string) =>
+      cli(['rehearse', '--pool', poolId, '--passwords', file, '--data-dir', dataDir]);
+    const kept = await rehearse(join(dir, 'kept.csv'));
+    expect(kept.code, kept.stderr).toBe(0);
+    for (const label of [
+      'wrong password refused',
+      'sign-in with the old password',
+      'tokens verified (JWKS)',
+      'refresh, tokens verified',
+    ])
+      expect(kept.stdout).toMatch(
+        new RegExp(`${label.replace(/[()]/g, '\\$&')} +${keeps.length}/${keeps.length}`),
+      );
+    expect(kept.stdout).toContain(
+      `${keeps.length} of ${keeps.length} users signed in with their old password`,
+    );
+    const mixed = await rehearse(join(dir, 'mixed.csv'));
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toMatch(/wrong password refused +1\/2/);
+    expect(mixed.stdout).toContain('×1 PasswordResetRequiredException');
+    for (const user of generated.users)
+      expect(kept.stdout + mixed.stdout).not.toContain(user.password);
   });
 });
 
