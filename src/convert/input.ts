@@ -42,8 +42,10 @@ export async function* decompressed(source: ByteSource): AsyncGenerator<Buffer> 
   yield* Readable.from(all()).pipe(createGunzip()) as AsyncIterable<Buffer>;
 }
 
-/** One line of an NDJSON file: its number and its value, or why it could not be read. */
-export type NdjsonLine = { line: number; value: unknown } | { line: number; error: string };
+/** One line of an NDJSON file: its number, its value and text, or why it could not be read. */
+export type NdjsonLine =
+  | { line: number; value: unknown; text: string }
+  | { line: number; error: string };
 
 /**
  * The records of an NDJSON file (one JSON value a line; blank lines skipped), streamed: a line
@@ -56,7 +58,7 @@ export async function* ndjsonLines(source: ByteSource): AsyncGenerator<NdjsonLin
   const parseLine = (text: string): NdjsonLine => {
     line++;
     try {
-      return { line, value: JSON.parse(text) };
+      return { line, value: JSON.parse(text), text };
     } catch {
       return { line, error: 'not a JSON value' };
     }
@@ -67,7 +69,7 @@ export async function* ndjsonLines(source: ByteSource): AsyncGenerator<NdjsonLin
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      const raw = text.slice(start, nl);
+      const raw = text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
       start = nl + 1;
       if (raw.trim() === '') {
         line++;

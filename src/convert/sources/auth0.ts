@@ -7,7 +7,7 @@
  */
 import { fromBcrypt, reset } from '../hashes.ts';
 import { ExportFormatError, ndjsonLines } from '../input.ts';
-import { type JoinStats, type JoinUser, joinOnId } from '../join.ts';
+import { type JoinStats, type JoinUser, joinOnId, partitionsFor } from '../join.ts';
 import type { PasswordOutcome, SourceRecord } from '../types.ts';
 import { field, isObject, type Source, type SourceContext, text } from './source.ts';
 
@@ -39,7 +39,7 @@ async function* users(
       };
       continue;
     }
-    yield { id: userId.slice(DATABASE_PREFIX.length), record: user };
+    yield { id: userId.slice(DATABASE_PREFIX.length), record: user, raw: entry.text };
   }
 }
 
@@ -71,6 +71,7 @@ export const auth0: Source = {
     const stats: JoinStats = { unmatched: 0, spilled: false };
     const havePasswords = context.options.passwords !== undefined;
     const joined = joinOnId(users(context), hashes(context), stats, {
+      partitions: partitionsFor(context.options.passwordsBytes),
       ...(context.options.tempDir ? { tempDir: context.options.tempDir } : {}),
     });
     for await (const { record, hash } of joined) {

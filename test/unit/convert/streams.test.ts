@@ -129,10 +129,10 @@ describe('ndjsonLines and decompressed', () => {
     for (const bytes of [Buffer.from(text), gzipSync(text)]) {
       const lines = await collect(ndjsonLines(chunked(bytes, 7)));
       expect(lines).toEqual([
-        { line: 1, value: { a: 1 } },
-        { line: 3, value: { b: 'é' } },
+        { line: 1, value: { a: 1 }, text: '{"a":1}' },
+        { line: 3, value: { b: 'é' }, text: '{"b":"é"}' },
         { line: 4, error: 'not a JSON value' },
-        { line: 5, value: { c: 3 } },
+        { line: 5, value: { c: 3 }, text: '{"c":3}' },
       ]);
     }
   });
@@ -171,7 +171,12 @@ describe('joinOnId', () => {
 
   const users = (n: number) =>
     (async function* () {
-      for (let i = 0; i < n; i++) yield { id: i % 10 === 9 ? undefined : `u${i}`, record: { i } };
+      for (let i = 0; i < n; i++) {
+        const id = i % 10 === 9 ? undefined : `u${i}`;
+        // Some records come with their JSON text (spilled as is), one with a tab in it.
+        if (i % 3 === 0) yield { id, record: { i }, raw: `{ "i":\t${i} }` };
+        else yield { id, record: { i } };
+      }
     })();
   const hashes = (n: number) =>
     (async function* () {
