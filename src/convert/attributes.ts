@@ -100,7 +100,9 @@ export function cellProblem(value: string): string | undefined {
   if (/[\r\n]/.test(value)) return 'a line break';
   if (value.startsWith('"')) return 'a leading quote';
   if (value.endsWith('\\')) return 'a trailing backslash';
-  if ([...value].length > MAX_VALUE_CHARS) return `over ${MAX_VALUE_CHARS} characters`;
+  // UTF-16 units bound the characters from above: count characters only past the limit.
+  if (value.length > MAX_VALUE_CHARS && [...value].length > MAX_VALUE_CHARS)
+    return `over ${MAX_VALUE_CHARS} characters`;
   return undefined;
 }
 
@@ -108,9 +110,10 @@ export function cellProblem(value: string): string | undefined {
 export function usernameProblem(username: string): string | undefined {
   if (username === '') return 'no username';
   if (/[\s]/.test(username)) return 'a username with spaces';
-  if ([...username].length > 128) return 'a username over 128 characters';
+  if (username.length > 128 && [...username].length > 128) return 'a username over 128 characters';
   return cellProblem(username) ? 'a username that cannot be written in the CSV' : undefined;
 }
 
 /** A value in Cognito's dialect: a comma inside it is written `\,`. */
-export const escapeCell = (value: string) => value.replaceAll(',', '\\,');
+export const escapeCell = (value: string) =>
+  value.includes(',') ? value.replaceAll(',', '\\,') : value;

@@ -46,7 +46,7 @@ export interface JoinStats {
   spilled: boolean;
 }
 
-const FLUSH_CHARS = 256 * 1024;
+const FLUSH_CHARS = 64 * 1024;
 
 function partitionOf(id: string, partitions: number): number {
   // FNV-1a over the id's UTF-16 units: cheap, and spreads hex and uuid ids evenly.

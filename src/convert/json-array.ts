@@ -225,7 +225,7 @@ export class JsonArrayScanner {
   }
 
   private emit(chunk: Buffer, end: number, out: Buffer[]): void {
-    const start = this.elementStart >= 0 ? this.elementStart : 0;
+    const start = Math.max(this.elementStart, 0);
     const tail = chunk.subarray(start, end);
     if (this.pieces.length === 0) out.push(Buffer.from(tail));
     else {
