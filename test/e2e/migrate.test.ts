@@ -23,6 +23,7 @@ import { convert } from '../../src/cli/convert.ts';
 import type { Io } from '../../src/cli/io.ts';
 import { rehearse } from '../../src/cli/rehearse.ts';
 import { run } from '../../src/cli/run.ts';
+import { validate } from '../../src/cli/validate.ts';
 import { readEnvConfig } from '../../src/config.ts';
 import { startCognitoTwin } from '../../twin/cognito/index.ts';
 import {
@@ -395,6 +396,26 @@ describe('cognito-import convert', () => {
       captured,
     ).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/no "users" array/);
+  });
+
+  it('hands validate a file whose hash algorithms it names, one import job each', async () => {
+    const dir = mkdtempSync(join(root, 'validate-'));
+    writeFileSync(join(dir, 'realm.json'), (await keycloakExport()).file);
+    const { captured } = io();
+    await convert(
+      ['--from', 'keycloak', join(dir, 'realm.json'), '--out', join(dir, 'users.csv')],
+      captured,
+    );
+    const checked = io();
+    const code = await validate(
+      [join(dir, 'users.csv'), '--data-dir', join(dir, 'data')],
+      checked.captured,
+      readEnvConfig({}),
+    );
+    expect(code).toBe(0);
+    expect(checked.lines.out).toContain(
+      '  password hashes: PBKDF2_SHA256 2, ARGON2ID 1, no hash 3, BCRYPT 1 (one import job each)',
+    );
   });
 
   it('exits 2 on a usage mistake, as every command does', async () => {
