@@ -172,7 +172,7 @@ function printOutcome(io: Io, outcome: Outcome, bucketDir: string, elapsedMs: nu
     );
   for (const job of outcome.jobs)
     io.out(
-      `  job ${job.jobId}: ${job.status}${job.completionMessage ? ` (${job.completionMessage})` : ''}`,
+      `  job ${job.jobId}: ${job.status}${job.passwordHashingAlgorithm ? ` [${job.passwordHashingAlgorithm}]` : ''}${job.completionMessage ? ` (${job.completionMessage})` : ''}`,
     );
   for (const failure of outcome.failures?.sample ?? [])
     io.out(`  line ${failure.line}: ${failure.reason}`);

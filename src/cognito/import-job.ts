@@ -1,5 +1,5 @@
 import type { UserImportJobType } from '@aws-sdk/client-cognito-identity-provider';
-import type { JobState, OutcomeJob } from '../workflow/types.ts';
+import type { HashingAlgorithm, JobState, OutcomeJob } from '../workflow/types.ts';
 
 export const ACTIVE_JOB_STATUSES = ['Pending', 'InProgress', 'Stopping'] as const;
 export const FINAL_JOB_STATUSES = ['Succeeded', 'Failed', 'Stopped', 'Expired'] as const;
@@ -18,6 +18,9 @@ export function jobFacts(job: UserImportJobType): OutcomeJob {
     importedUsers: job.ImportedUsers ?? 0,
     skippedUsers: job.SkippedUsers ?? 0,
     failedUsers: job.FailedUsers ?? 0,
+    ...(job.PasswordHashingAlgorithm
+      ? { passwordHashingAlgorithm: job.PasswordHashingAlgorithm as HashingAlgorithm }
+      : {}),
     ...(job.CompletionMessage ? { completionMessage: job.CompletionMessage } : {}),
     ...(job.StartDate ? { startedAt: job.StartDate.toISOString() } : {}),
     ...(job.CompletionDate ? { completedAt: job.CompletionDate.toISOString() } : {}),

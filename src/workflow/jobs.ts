@@ -50,6 +50,9 @@ export async function createImportJob(item: PartItem, deps: JobDeps): Promise<Jo
     new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
   );
   const body = object.Body as Readable;
+  // The part's own algorithm (a file that mixes algorithms is split by algorithm); a state from
+  // before parts carried one falls back to the run's option.
+  const algorithm = item.part.passwordHashingAlgorithm ?? item.options.passwordHashingAlgorithm;
   let UserImportJob: UserImportJobType | undefined;
   try {
     ({ UserImportJob } = await deps.cognito.send(
@@ -57,9 +60,7 @@ export async function createImportJob(item: PartItem, deps: JobDeps): Promise<Jo
         UserPoolId: item.userPoolId,
         JobName: jobNameFor(item),
         CloudWatchLogsRoleArn: deps.config.logsRoleArn,
-        ...(item.options.passwordHashingAlgorithm
-          ? { PasswordHashingAlgorithm: item.options.passwordHashingAlgorithm }
-          : {}),
+        ...(algorithm ? { PasswordHashingAlgorithm: algorithm } : {}),
       }),
     ));
   } catch (error) {
@@ -68,7 +69,7 @@ export async function createImportJob(item: PartItem, deps: JobDeps): Promise<Jo
   }
   const job = UserImportJob as UserImportJobType;
   deps.log?.(
-    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows)`,
+    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows${algorithm ? `, ${algorithm} hashes` : ''})`,
   );
   await deps.upload(job.PreSignedUrl as string, body, object.ContentLength ?? item.part.bytes);
   deps.log?.(`uploaded part ${item.part.index} to import job ${job.JobId}`);

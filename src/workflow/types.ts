@@ -53,6 +53,12 @@ export interface PartRef {
   mapKey: string;
   rows: number;
   bytes: number;
+  /**
+   * The algorithm of the part's password hashes, which its import job is created with: the run's
+   * option when one is given, else the algorithm the part's hashes are written in (a file that
+   * mixes algorithms is split into parts per algorithm). Absent: the part carries no hash.
+   */
+  passwordHashingAlgorithm?: HashingAlgorithm;
 }
 
 export interface ValidationSummary {
@@ -110,6 +116,8 @@ export interface OutcomeJob {
   importedUsers: number;
   skippedUsers: number;
   failedUsers: number;
+  /** The job's PasswordHashingAlgorithm, when it imports password hashes. */
+  passwordHashingAlgorithm?: HashingAlgorithm;
   completionMessage?: string;
   startedAt?: string;
   completedAt?: string;

@@ -83,6 +83,13 @@ describe('the layers', () => {
     expect(violations(sourceFiles('src/csv'), (target) => !under('src/csv')(target))).toEqual([]);
   });
 
+  it('keeps the converters pure: src/convert imports nothing of the project but the CSV engine', () => {
+    expect(
+      violations(sourceFiles('src/convert'), (t) => !under('src/convert', 'src/csv')(t)),
+    ).toEqual([]);
+    expect(importsOf('src/convert/hashes.ts').some(under('src/csv'))).toBe(true);
+  });
+
   it('keeps benchmarks and scripts off the tests', () => {
     const tools = [...sourceFiles('bench'), ...sourceFiles('scripts')];
     expect(violations(tools, under('test'))).toEqual([]);

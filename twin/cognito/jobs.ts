@@ -606,7 +606,9 @@ export class JobService {
         enabled: true,
         ...(row.mfaEnabled !== undefined ? { mfaEnabled: row.mfaEnabled } : {}),
         ...(row.passwordHash
-          ? { passwordHash: { algorithm: algorithm ?? '', value: row.passwordHash } }
+          ? {
+              passwordHash: { algorithm: algorithm ?? '', value: row.passwordHash, imported: true },
+            }
           : {}),
         createdMs: now,
         modifiedMs: now,

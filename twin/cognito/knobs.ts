@@ -47,6 +47,13 @@ export interface Knobs {
   developerAttributePrefix: 'dev:custom:' | 'dev:';
   /** "Unconfirmed behaviour and the twin's knobs": hash import on this twin: allowed, or refused with the given error (ineligible pool). */
   hashImport: 'enabled' | 'OperationNotEnabledException' | 'InvalidParameterException';
+  /**
+   * "Password hashes": how the salt field of an imported PBKDF2_SHA256 or SCRYPT hash is read at sign-in:
+   * 'decoded' (the format's encoding: base64 for PBKDF2_SHA256, standard or passlib's adapted
+   * form; hex for SCRYPT) or 'text' (the field's characters are the salt, as Django and some
+   * other systems keep it). The guide's format strings do not settle which.
+   */
+  hashSaltEncoding: 'decoded' | 'text';
   /** "The API": how many jobs one ListUserImportJobs page holds at most (the model's list max is 50, MaxResults max 60). */
   listPageCap: number;
   /** "The upload": whether the file can be uploaded again (replaced) before the job starts. */
@@ -112,6 +119,7 @@ export const defaultKnobs: Knobs = {
   headerListsDeveloperAttributes: false,
   developerAttributePrefix: 'dev:custom:',
   hashImport: 'enabled',
+  hashSaltEncoding: 'decoded',
   listPageCap: 50,
   reuploadBeforeStart: true,
   uploadAfterStart: 'accepted',

@@ -52,7 +52,8 @@ export interface StoredUser {
    * the four algorithms), or, once the password was set on the twin, a salted SCRYPT hash in the
    * same `N$r$p$salt$hash` format. Never the password itself.
    */
-  passwordHash?: { algorithm: string; value: string };
+  /** `imported`: the hash came with an import job (its encodings are Cognito's, not the twin's). */
+  passwordHash?: { algorithm: string; value: string; imported?: boolean };
   /** Set by AdminSetUserPassword with Permanent false: the temporary password stops working then. */
   temporaryPasswordExpiresMs?: number;
   /** The pending password-reset code (ForgotPassword, AdminResetUserPassword), as a hash. */

@@ -16,6 +16,7 @@ import { UPLOAD_PATH_PREFIX, type UploadSigner } from './presign.ts';
 import { checkInput, operationModel, type ServiceName } from './service-model.ts';
 import type { UserService } from './users.ts';
 
+/** An operation: most answer at once; a sign-in that checks a hash answers a promise. */
 type Handler = (input: Record<string, unknown>, region: string) => unknown;
 
 export interface Services {
@@ -157,7 +158,7 @@ export function createCognitoServer(services: Services): Server {
       services.faults.check(operation, service === 'logs' ? 'logs' : 'cognito-idp');
       const model = service ? operationModel(service, operation) : undefined;
       if (model) checkInput(input as Record<string, unknown>, model.input);
-      const body = handler(input as Record<string, unknown>, regionOf(req));
+      const body = await handler(input as Record<string, unknown>, regionOf(req));
       sendJson(res, 200, body);
       if (service && responses.hasSubscribers)
         responses.publish({ service, operation, status, body } satisfies PublishedResponse);

@@ -280,7 +280,7 @@ export class AuthService {
     if (!enabled) throw invalidParameter(refusal);
   }
 
-  private passwordAuth(pool: Pool, client: PoolClient, parameters: Record<string, string>) {
+  private async passwordAuth(pool: Pool, client: PoolClient, parameters: Record<string, string>) {
     const login = parameters.USERNAME;
     if (!login) throw missing('USERNAME');
     const password = parameters.PASSWORD;
@@ -298,16 +298,21 @@ export class AuthService {
         'Password reset required for the user',
       );
     if (!user.passwordHash) throw incorrect();
-    const checked = checkPassword(user.passwordHash, password);
-    if (checked === 'unsupported')
-      throw twinCannot(
-        `cannot check ${user.passwordHash.algorithm} password hashes (node:crypto has no ${user.passwordHash.algorithm}): set the password with AdminSetUserPassword, or reset it (ForgotPassword), to sign this user in on the twin.`,
-      );
+    const checked = await checkPassword(
+      user.passwordHash,
+      password,
+      // The twin's own hashes (SCRYPT, set by a reset or an admin) are hex whatever the knob says.
+      user.passwordHash.imported ? this.knobs.hashSaltEncoding : 'decoded',
+    );
     if (checked === 'mismatch') throw incorrect();
+    // BCRYPT and ARGON2ID are checked asynchronously: a password set meanwhile (by an admin, or a
+    // reset) wins over the one just checked.
+    if (this.findUser(pool, login)?.user.passwordHash?.value !== user.passwordHash.value)
+      throw incorrect();
     if (user.status === 'UNCONFIRMED')
       throw new ServiceError('UserNotConfirmedException', 'User is not confirmed.');
     let current = user;
-    if (user.passwordHash.algorithm !== 'SCRYPT') {
+    if (user.passwordHash.imported || user.passwordHash.algorithm !== 'SCRYPT') {
       // After the first sign-in with an imported hash, the password is the pool's own.
       current = { ...user, passwordHash: hashPassword(password), modifiedMs: this.now() };
       this.store.tx(() => this.store.putUser(pool.id, key, current));
