@@ -5,6 +5,7 @@ import {
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { FunctionConfig } from '../config.ts';
 import { poolFromKey, USER_POOL_ID } from './names.ts';
+import type { Log } from './telemetry.ts';
 import type {
   HashingAlgorithm,
   ImportOptions,
@@ -23,6 +24,7 @@ export interface PrepareDeps {
   cognito: Pick<CognitoIdentityProviderClient, 'send'>;
   config: Pick<FunctionConfig, 'defaultUserPoolId' | 'defaultOptions' | 'maxObjectBytes'>;
   now: () => number;
+  log?: Log;
 }
 
 const ALGORITHMS: readonly HashingAlgorithm[] = ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'];
@@ -143,12 +145,10 @@ export async function prepareImport(
     rejection: Rejection,
     source = fallbackSource,
     userPoolId?: string,
-  ): PreparedRun => ({
-    ...base,
-    source,
-    ...(userPoolId ? { userPoolId } : {}),
-    rejected: rejection,
-  });
+  ): PreparedRun => {
+    deps.log?.info('rejected the run', { code: rejection.code });
+    return { ...base, source, ...(userPoolId ? { userPoolId } : {}), rejected: rejection };
+  };
   let parsed: ReturnType<typeof parseExecutionInput>;
   try {
     parsed = parseExecutionInput(payload.input, deps.config.defaultOptions);
@@ -290,6 +290,7 @@ export async function prepareImport(
       found,
       userPoolId,
     );
+  deps.log?.info('prepared', { userPoolId, bytes: size });
   return {
     ...base,
     options: parsed.options,
