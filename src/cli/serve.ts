@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalTwin } from '../local/twin.ts';
+import { LOCAL_STAGE, startLocalTwin } from '../local/twin.ts';
+import { deployedFunctionName } from '../workflow/tasks.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
 
@@ -84,5 +85,8 @@ export async function serve(argv: string[], io: Io, dataDir: string): Promise<()
   );
   io.err(`State machine: ${twin.stateMachineArn}`);
   io.err(`Outcome topic: ${twin.topicArn}  (see them with: cognito-import outcomes)`);
+  io.err(
+    `Function logs: /aws/lambda/${deployedFunctionName(LOCAL_STAGE)}-<function>  (see them with: cognito-import logs --follow)`,
+  );
   return () => twin.close();
 }

@@ -11,6 +11,7 @@ import {
   FilterLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logs as logsCommand } from '../../src/cli/logs.ts';
 import { main } from '../../src/cli/main.ts';
 import { readEnvConfig } from '../../src/config.ts';
 import { loadDefinition, localFunctionName } from '../../src/local/twin.ts';
@@ -118,6 +119,10 @@ describe("the functions' logs on the twin", () => {
     }
   });
 
+  it('has nothing to warn about in runs that went well', () => {
+    expect(events.filter((e) => e.record.level && e.record.level !== 'INFO')).toEqual([]);
+  });
+
   it("puts the run's name in every line of that run, and never another run's job in it", () => {
     const names = runs.map((r) => r.execution.name);
     const jobsOf = (name: string) => outcomeOf(names.indexOf(name)).jobs.map((job) => job.jobId);
@@ -212,6 +217,42 @@ describe('cognito-import logs', () => {
     );
     expect(out.some((l) => /reportOutcome\s+METRIC Runs=1 .*status=SUCCEEDED/.test(l))).toBe(true);
     expect(out.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z {2}reportOutcome /.test(l))).toBe(true);
+  });
+
+  it('follows: prints the lines there are, then each new one as it arrives, until stopped', async () => {
+    const { out, io } = capture();
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const until = async (done: () => boolean) => {
+      for (let waited = 0; !done() && waited < 10_000; waited += 50)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const following = logsCommand(
+      ['--follow', '--function', 'validateCsv'],
+      io,
+      readEnvConfig(),
+      stopped,
+    );
+    await until(() => out.length >= runs.length);
+    expect(out).toHaveLength(runs.length);
+    // A new line in the function's log group, as its next invocation would write it.
+    f.twin.cognito.logs.put(
+      `/aws/lambda/${localFunctionName('validateCsv')}`,
+      '2026/11/27/[$LATEST]0123456789abcdef0123456789abcdef',
+      [
+        {
+          timestamp: Date.now() + 1000,
+          message: '{"level":"INFO","message":"validated","run":"imp-later-1","rows":1}',
+        },
+      ],
+    );
+    await until(() => out.length > runs.length);
+    stop();
+    expect(await following).toBe(0);
+    expect(out).toHaveLength(runs.length + 1);
+    expect(out.at(-1)).toMatch(/validateCsv\s+INFO\s+validated {2}run=imp-later-1 rows=1$/);
   });
 
   it('refuses a function it does not know and a run name that cannot be one, with exit 2', async () => {
