@@ -50,8 +50,8 @@ export const localFunctionName = (key: FunctionKey) => deployedFunctionName(LOCA
 /**
  * What Lambda and serverless.yml give every function besides its own settings: Powertools'
  * service and namespace, Lambda's log level and format (the functions' LoggingConfig), and no
- * tracing (there is no X-Ray daemon here). Set before the handlers load: Powertools reads them
- * once.
+ * tracing (there is no X-Ray daemon here). Set once the local Lambda provides the runtime's
+ * invoke store, and before the handlers load: Powertools reads them once.
  */
 const FUNCTION_RUNTIME_ENV = {
   POWERTOOLS_SERVICE_NAME: deployedFunctionName(LOCAL_STAGE),
@@ -65,9 +65,10 @@ const FUNCTION_RUNTIME_ENV = {
 
 /**
  * The diagnostics channel (node:diagnostics_channel) on which the twin publishes every line it
- * and the functions it runs would write to a log: the functions' log lines, each twin's request
- * entries, the notifications it keeps, and each ended execution's status. Nothing subscribes in
- * normal use (publishing then costs nothing); the test suite's leak scan does.
+ * and the functions it runs would write to a log: each line the functions write (also kept in
+ * the twin's CloudWatch Logs as `/aws/lambda/<function name>`), each twin's request entries, the
+ * notifications it keeps, and each ended execution's status. Nothing subscribes in normal use
+ * (publishing then costs nothing); the test suite's leak scan does.
  */
 export const LOG_CHANNEL = 'cognito-import.log';
 
@@ -197,7 +198,6 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
   const heldSweeps: ExecutionStatusChangeEvent[] = [];
   let dispatchSweep: (event: ExecutionStatusChangeEvent) => void = () => {};
   const sweeps = new Set<Promise<void>>();
-  Object.assign(process.env, FUNCTION_RUNTIME_ENV, options.functionEnv);
   try {
     const cognito = await startCognitoTwin({
       dataDir,
@@ -232,6 +232,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       },
     });
     started.push({ close: async () => lambda.close() });
+    Object.assign(process.env, FUNCTION_RUNTIME_ENV, options.functionEnv);
     const invoke = (key: FunctionKey, handler: LambdaHandler, event: unknown) =>
       lambda.invoke(localFunctionName(key), handler, event);
     const sns = await startSnsTwin({
