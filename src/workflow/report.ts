@@ -319,11 +319,12 @@ export async function writeOutcome(outcome: Outcome, deps: ReportDeps): Promise<
       return false;
     }
   }
-  deps.log?.info('outcome written', {
+  deps.log?.info('outcome', {
     status: outcome.status,
     imported: outcome.totals.imported,
     skipped: outcome.totals.skipped,
     failed: outcome.totals.failed,
+    written: Boolean(bucket),
   });
   return Boolean(bucket);
 }
