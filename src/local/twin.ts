@@ -26,12 +26,15 @@ import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
 import {
   type AslDefinition,
+  deployedFunctionName,
   FUNCTION_HANDLERS,
   type FunctionKey,
   taskFunctions,
 } from '../workflow/tasks.ts';
+import { METRICS_NAMESPACE } from '../workflow/telemetry.ts';
 import type { Uploader } from '../workflow/upload.ts';
 import { putToPresignedUrl } from '../workflow/upload.ts';
+import { type LambdaHandler, startLocalLambda } from './lambda-runtime.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -41,14 +44,32 @@ export const OUTCOME_TOPIC = 'import-outcomes';
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 export const LOGS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/cognito-import-logs`;
+/** The stage the twin's functions are named for: `cognito-import-pipeline-local-<key>`. */
+export const LOCAL_STAGE = 'local';
+export const localFunctionName = (key: FunctionKey) => deployedFunctionName(LOCAL_STAGE, key);
 
-type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
+/**
+ * What Lambda and serverless.yml give every function besides its own settings: Powertools'
+ * service and namespace, Lambda's log level and format (the functions' LoggingConfig), and no
+ * tracing (there is no X-Ray daemon here). Set once the local Lambda provides the runtime's
+ * invoke store, and before the handlers load: Powertools reads them once.
+ */
+const FUNCTION_RUNTIME_ENV = {
+  POWERTOOLS_SERVICE_NAME: deployedFunctionName(LOCAL_STAGE),
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  AWS_LAMBDA_LOG_FORMAT: 'JSON',
+  AWS_LAMBDA_LOG_LEVEL: 'INFO',
+  // Many invocations at once in one process, each with its own Powertools state.
+  AWS_LAMBDA_MAX_CONCURRENCY: '1000',
+};
 
 /**
  * The diagnostics channel (node:diagnostics_channel) on which the twin publishes every line it
- * and the functions it runs would write to a log: the functions' log lines, each twin's request
- * entries, the notifications it keeps, and each ended execution's status. Nothing subscribes in
- * normal use (publishing then costs nothing); the test suite's leak scan does.
+ * and the functions it runs would write to a log: each line the functions write (also kept in
+ * the twin's CloudWatch Logs as `/aws/lambda/<function name>`), each twin's request entries, the
+ * notifications it keeps, and each ended execution's status. Nothing subscribes in normal use
+ * (publishing then costs nothing); the test suite's leak scan does.
  */
 export const LOG_CHANNEL = 'cognito-import.log';
 
@@ -85,7 +106,10 @@ export interface LocalTwinOptions {
   allowedUserPools?: string;
   /** Extra settings for the functions (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …). */
   functionEnv?: Record<string, string>;
-  /** The functions' log lines (counts and ids only); dropped unless given. */
+  /**
+   * Each line the functions write (JSON: their logs and metrics), besides the twin's CloudWatch
+   * Logs (`/aws/lambda/<function name>`), where they always go.
+   */
   log?: (line: string) => void;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
   /**
@@ -153,13 +177,6 @@ async function loadHandler(key: FunctionKey): Promise<LambdaHandler> {
   return module.handler;
 }
 
-const lambdaContext = (functionName: string) => ({
-  functionName,
-  functionVersion: '$LATEST',
-  awsRequestId: crypto.randomUUID(),
-  callbackWaitsForEmptyEventLoop: false,
-});
-
 /**
  * Starts the whole local twin in-process: Cognito (with CloudWatch Logs), S3, Step Functions and
  * the outcome topic, each on its own 127.0.0.1 port and all under one data folder. The state
@@ -201,6 +218,33 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       onRequest,
     });
     started.push(cognito);
+    // The functions' output goes where Lambda puts it: the twin's CloudWatch Logs.
+    const lambda = startLocalLambda({
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      now: clock?.now ?? Date.now,
+      onInstance: ({ logGroup, logStream }) => {
+        try {
+          cognito.logs.createStream(logGroup, logStream, (clock?.now ?? Date.now)());
+        } catch {
+          // The twin closed under a function still running (see onLog).
+        }
+      },
+      onLog: (event) => {
+        try {
+          cognito.logs.put(event.logGroup, event.logStream, [event]);
+        } catch {
+          // A function still running when the twin closed: its lines go where a killed
+          // process's would.
+        }
+        options.log?.(event.message);
+        publish('function', event.message);
+      },
+    });
+    started.push({ close: async () => lambda.close() });
+    Object.assign(process.env, FUNCTION_RUNTIME_ENV, options.functionEnv);
+    const invoke = (key: FunctionKey, handler: LambdaHandler, event: unknown) =>
+      lambda.invoke(localFunctionName(key), handler, event);
     const sns = await startSnsTwin({
       dataDir,
       topics: [OUTCOME_TOPIC],
@@ -218,8 +262,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const handlers: Record<string, TaskHandler> = {};
     for (const [state, key] of Object.entries(tasks)) {
       const handler = await loadHandler(key as FunctionKey);
-      const invoke: TaskHandler = (input) => handler(input, lambdaContext(key));
-      handlers[state] = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
+      const task: TaskHandler = (input) => invoke(key as FunctionKey, handler, input);
+      handlers[state] = options.wrapTask ? options.wrapTask(state, task) : task;
     }
     const sweeper = await loadHandler('sweepExecution');
     const sfn = await startSfnTwin({
@@ -243,7 +287,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const stateMachineArn = sfn.stateMachineArn(STATE_MACHINE_NAME);
     const starter = await loadHandler('startImport');
     const deliver = (event: unknown, about: ObjectCreatedEvent) => {
-      starter(event, lambdaContext('startImport')).then(
+      invoke('startImport', starter, event).then(
         (results) =>
           events.emit('started', {
             bucket: about.detail.bucket.name,
@@ -296,10 +340,6 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     delete process.env.AWS_SESSION_TOKEN;
     overrideFunctionDeps({
       ...(clock ? { now: clock.now } : {}),
-      log: (line) => {
-        options.log?.(line);
-        publish('function', line);
-      },
       ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
     });
     // The sweeper's EventBridge rule (serverless.yml, ExecutionEndedRule): this state machine's
@@ -314,7 +354,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       const run = (async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return (await sweeper(event, lambdaContext('sweepExecution'))) as SweepResult;
+            return (await invoke('sweepExecution', sweeper, event)) as SweepResult;
           } catch (error) {
             if (attempt >= 3) throw error;
           }

@@ -13,6 +13,7 @@ import { initialJobState, isActive, jobFacts } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
 import { RETRIED_SERVICE_ERRORS } from '../errors.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
+import { type Log, METRICS, type MetricSink } from './telemetry.ts';
 import type { JobState, PartItem } from './types.ts';
 import type { Uploader } from './upload.ts';
 
@@ -24,7 +25,8 @@ export interface JobDeps {
   upload: Uploader;
   config: Pick<FunctionConfig, 'logsRoleArn'>;
   now: () => number;
-  log?: (message: string) => void;
+  log?: Log;
+  metrics?: MetricSink;
 }
 
 /** The Cognito JobName of a part: the run name (already `[A-Za-z0-9_-]`) and the part number. */
@@ -68,11 +70,13 @@ export async function createImportJob(item: PartItem, deps: JobDeps): Promise<Jo
     throw error;
   }
   const job = UserImportJob as UserImportJobType;
-  deps.log?.(
-    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows${algorithm ? `, ${algorithm} hashes` : ''})`,
-  );
+  deps.log?.info('created import job', {
+    jobId: job.JobId,
+    part: item.part.index,
+    rows: item.part.rows,
+  });
   await deps.upload(job.PreSignedUrl as string, body, object.ContentLength ?? item.part.bytes);
-  deps.log?.(`uploaded part ${item.part.index} to import job ${job.JobId}`);
+  deps.log?.info('uploaded part to import job', { jobId: job.JobId, part: item.part.index });
   return initialJobState(job);
 }
 
@@ -99,7 +103,9 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     const { UserImportJob } = await deps.cognito.send(
       new StartUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
-    deps.log?.(`started import job ${job.jobId}`);
+    const waited = job.slotWaitSince === undefined ? 0 : (deps.now() - job.slotWaitSince) / 1000;
+    deps.metrics?.addMetric(METRICS.slotWait, 'Seconds', Math.max(0, waited));
+    deps.log?.info('started import job', { jobId: job.jobId, slotWaitSeconds: waited });
     const started: JobState = {
       ...job,
       ...jobFacts(UserImportJob ?? {}),
@@ -112,7 +118,9 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     const stopped = await deps.cognito.send(
       new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
-    deps.log?.(`stopped import job ${job.jobId}: its execution ended while it was being started`);
+    deps.log?.warn('stopped import job: its execution ended while it was being started', {
+      jobId: job.jobId,
+    });
     return { ...started, ...jobFacts(stopped.UserImportJob ?? {}), stopRequested: true };
   } catch (error) {
     if (!slotIsBusy(error)) throw error;
@@ -130,13 +138,15 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     }
     const attempt = job.slotBusy ? job.poll.rounds + 1 : 0;
     const pastDeadline = deps.now() >= item.deadlineAt;
-    deps.log?.(
-      `import job ${job.jobId} waits for the account's import slot (attempt ${attempt + 1})`,
-    );
+    deps.log?.info("import job waits for the account's import slot", {
+      jobId: job.jobId,
+      attempt: attempt + 1,
+    });
     if (pastDeadline) throw error;
     return {
       ...job,
       slotBusy: true,
+      slotWaitSince: job.slotWaitSince ?? deps.now(),
       poll: { rounds: attempt, waitSeconds: slotWaitSeconds(attempt) },
     };
   }
@@ -151,7 +161,7 @@ async function executionStillRuns(item: PartItem, deps: JobDeps): Promise<boolea
     );
     return status === undefined || status === 'RUNNING';
   } catch (error) {
-    deps.log?.(`could not read the execution's status (${(error as Error).name})`);
+    deps.log?.warn("could not read the execution's status", { errorName: (error as Error).name });
     return true;
   }
 }
@@ -172,6 +182,14 @@ export async function checkImportJob(item: PartItem, deps: JobDeps): Promise<Job
   const overDeadline = now >= item.deadlineAt;
   const overPolls = rounds >= MAX_POLL_ROUNDS;
   const mustStop = isActive(facts.status) && (overDeadline || overPolls);
+  deps.log?.info('checked import job', {
+    jobId: job.jobId,
+    status: facts.status,
+    imported: facts.importedUsers,
+    skipped: facts.skippedUsers,
+    failed: facts.failedUsers,
+    ...(mustStop ? { mustStop } : {}),
+  });
   return {
     ...job,
     ...facts,
@@ -190,7 +208,10 @@ export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobS
       new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
     facts = jobFacts(UserImportJob ?? {});
-    deps.log?.(`stopped import job ${job.jobId} (${job.stopReason ?? 'requested'})`);
+    deps.log?.info('stopped import job', {
+      jobId: job.jobId,
+      reason: job.stopReason ?? 'requested',
+    });
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
@@ -229,7 +250,7 @@ export async function stopAfterError(
     const stopped = await deps.cognito.send(
       new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
-    deps.log?.(`stopped import job ${job.jobId} after an error`);
+    deps.log?.info('stopped import job after an error', { jobId: job.jobId });
     return { jobId: job.jobId, stopped: true, status: stopped.UserImportJob?.Status ?? 'Stopping' };
   } catch (error) {
     const name = (error as Error).name;

@@ -7,6 +7,7 @@ import { formatAllowedPools, poolAccess } from '../cognito/allowed-pools.ts';
 import { isUserPoolId } from '../cognito/pool-id.ts';
 import type { FunctionConfig } from '../config.ts';
 import { resolvePool } from './target-pool.ts';
+import type { Log } from './telemetry.ts';
 import type {
   HashingAlgorithm,
   ImportOptions,
@@ -28,6 +29,7 @@ export interface PrepareDeps {
     'defaultUserPoolId' | 'defaultOptions' | 'maxObjectBytes' | 'allowedUserPools'
   >;
   now: () => number;
+  log?: Log;
 }
 
 const ALGORITHMS: readonly HashingAlgorithm[] = ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'];
@@ -191,12 +193,10 @@ export async function prepareImport(
     rejection: Rejection,
     source = fallbackSource,
     userPoolId?: string,
-  ): PreparedRun => ({
-    ...base,
-    source,
-    ...(userPoolId ? { userPoolId } : {}),
-    rejected: rejection,
-  });
+  ): PreparedRun => {
+    deps.log?.info('rejected the run', { code: rejection.code });
+    return { ...base, source, ...(userPoolId ? { userPoolId } : {}), rejected: rejection };
+  };
   let parsed: ReturnType<typeof parseExecutionInput>;
   try {
     parsed = parseExecutionInput(payload.input, deps.config.defaultOptions);
@@ -317,6 +317,7 @@ export async function prepareImport(
       found,
       userPoolId,
     );
+  deps.log?.info('prepared', { userPoolId, bytes: size });
   return {
     ...base,
     options: parsed.options,

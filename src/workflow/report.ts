@@ -15,6 +15,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError, RETRIED_SERVICE_ERRORS } from '../errors.ts';
 import { reportPrefix } from './names.ts';
+import { type Log, type MetricSink, recordOutcome } from './telemetry.ts';
 import type {
   JobState,
   Outcome,
@@ -46,7 +47,8 @@ export interface ReportDeps {
   sns: Pick<SNSClient, 'send'>;
   config: Pick<FunctionConfig, 'topicArn' | 'cognitoLineNumbering'>;
   now: () => number;
-  log?: (message: string) => void;
+  log?: Log;
+  metrics?: MetricSink;
 }
 
 const SAMPLE_SIZE = 10;
@@ -217,6 +219,7 @@ export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promi
   const outcome = await composeOutcome(state, deps);
   await writeOutcome(outcome, deps);
   await publishOutcome(outcome, state.options?.notify ?? true, deps);
+  recordOutcome(deps.metrics, outcome);
   return outcome;
 }
 
@@ -250,9 +253,9 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
     // readable) must not cost the outcome itself: it goes out with its counts, without the list.
     const name = (error as Error).name;
     if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
-    deps.log?.(
-      `run ${run}: failures.csv could not be written (${name}); the outcome has the counts`,
-    );
+    deps.log?.warn('failures.csv could not be written; the outcome has the counts', {
+      errorName: name,
+    });
     failures = undefined;
   }
   const outcomeWithoutSummary = {
@@ -309,15 +312,20 @@ export async function writeOutcome(outcome: Outcome, deps: ReportDeps): Promise<
     } catch (error) {
       const status = httpStatus(error);
       if (status !== 403 && status !== 404) throw error;
-      deps.log?.(
-        `run ${outcome.run}: the outcome could not be written to S3 (${(error as Error).name}); it is in the notification and the execution's output`,
+      deps.log?.warn(
+        "the outcome could not be written to S3; it is in the notification and the execution's output",
+        { errorName: (error as Error).name },
       );
       return false;
     }
   }
-  deps.log?.(
-    `run ${outcome.run}: ${outcome.status}, ${outcome.totals.imported} imported, ${outcome.totals.skipped} skipped, ${outcome.totals.failed} failed`,
-  );
+  deps.log?.info('outcome', {
+    status: outcome.status,
+    imported: outcome.totals.imported,
+    skipped: outcome.totals.skipped,
+    failed: outcome.totals.failed,
+    written: Boolean(bucket),
+  });
   return Boolean(bucket);
 }
 
@@ -361,6 +369,7 @@ function strip(job: JobState): OutcomeJob {
   const {
     poll: _poll,
     slotBusy: _busy,
+    slotWaitSince: _since,
     mustStop: _must,
     stopReason: _reason,
     stopRequested: _requested,

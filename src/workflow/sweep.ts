@@ -20,6 +20,7 @@ import {
   writeOutcome,
 } from './report.ts';
 import { resolvePool } from './target-pool.ts';
+import { METRICS, recordOutcome } from './telemetry.ts';
 import type {
   JobState,
   Outcome,
@@ -374,7 +375,10 @@ export async function sweepExecution(
     }
   }
   if (stoppedJobs.length > 0)
-    deps.log?.(`swept run ${run} (${status}): stopped import job ${stoppedJobs.join(', ')}`);
+    deps.log?.warn('swept: stopped import jobs the ended execution left running', {
+      status,
+      stoppedJobs,
+    });
 
   // 2. No outcome lost.
   if (reported)
@@ -386,8 +390,10 @@ export async function sweepExecution(
     if (detail.error !== NOT_REPORTED_ERROR)
       return { run, status, action: 'swept', stoppedJobs, outcome: 'existed' };
     // ReportOutcome wrote it, then exhausted its retries publishing it.
+    deps.metrics?.addMetric(METRICS.outcomeNotReported, 'Count', 1);
     await publishWithRetries(existing, notify, deps);
-    deps.log?.(`swept run ${run}: republished its outcome`);
+    recordOutcome(deps.metrics, existing);
+    deps.log?.info('swept: republished the outcome', { status });
     return { run, status, action: 'swept', stoppedJobs, outcome: 'republished' };
   }
   const state: ReportInput = facts.reportState
@@ -409,10 +415,16 @@ export async function sweepExecution(
       };
   const outcome = await composeOutcome(state, deps);
   const written = await writeOutcome(outcome, deps);
+  if (detail.error === NOT_REPORTED_ERROR)
+    deps.metrics?.addMetric(METRICS.outcomeNotReported, 'Count', 1);
   const published = await publishWithRetries(outcome, notify, deps);
-  deps.log?.(
-    `swept run ${run}: ${outcome.status} outcome ${written ? 'written' : 'not written'}${published ? ' and published' : ''}`,
-  );
+  recordOutcome(deps.metrics, outcome);
+  deps.log?.info('swept: outcome reported', {
+    status,
+    outcome: outcome.status,
+    written,
+    published,
+  });
   return {
     run,
     status,
