@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, rmSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import type { Caller } from '../iam/access.ts';
 import { PayloadDigest, type ReceivedBody, receiveBody, receiveSmallBody } from './body.ts';
 import { checksumHeader, toChecksumAlgorithm } from './checksums.ts';
 import {
@@ -15,6 +16,7 @@ import {
 } from './errors.ts';
 import type { ObjectCreatedReason } from './events.ts';
 import type { S3Faults } from './faults.ts';
+import type { S3Guard } from './guard.ts';
 import { keyToPath } from './keys.ts';
 import { decodeToken, encodeToken, listPage, type Page, parseMax } from './listing.ts';
 import type { PartDoc, S3Store, StoredObject, UploadDoc } from './store.ts';
@@ -39,6 +41,8 @@ export interface ServerContext {
   faults?: S3Faults;
   /** Unexpected failures (a bug, a disk error): the client gets a 500 InternalError. */
   onError?: (error: Error) => void;
+  /** Signatures and IAM (guard.ts): who signed each request and what its role allows. */
+  guard: S3Guard;
 }
 
 const MiB = 1024 * 1024;
@@ -937,20 +941,24 @@ export function createS3Server(context: ServerContext): Server {
       query: new URLSearchParams(),
     };
     let operation = 'Unknown';
+    let caller: Caller | undefined;
     const closed = new Promise<void>((resolve) => res.once('close', resolve));
     const work = async () => {
       const t = target(req);
       r.bucket = t.bucket;
       r.key = t.key;
       r.query = t.query;
+      caller = context.guard.authenticate(req, r.query);
       const routed = route(r);
       operation = routed.operation;
+      context.guard.authorize(caller, operation, r);
       const fault = context.faults?.take(operation, r.key);
       if (fault) throw fault;
       await routed.run();
     };
     const settled = work().catch((error: unknown) => {
-      const known = error instanceof S3Error ? error : internalError();
+      let known = error instanceof S3Error ? error : internalError();
+      if (caller) known = context.guard.answer(caller, known, r.bucket);
       if (!(error instanceof S3Error)) context.onError?.(error as Error);
       if (res.headersSent) res.destroy();
       else sendError(r, known);

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, MAX_PAYLOAD_BYTES } from '../../../twin/sfn/index.ts';
+import { signedJsonPost } from '../../helpers/sign.ts';
 import { ACCOUNT, fn, REGION, type SfnFixture, startSfnFixture, until } from './helpers.ts';
 
 /** Echo: one Task. Hold: a Wait long enough to keep an execution RUNNING. */
@@ -90,14 +91,12 @@ describe('StartExecution and DescribeExecution through @aws-sdk/client-sfn', () 
   });
 
   it('answers dates as epoch seconds with fractional milliseconds on the wire', async () => {
-    const clockless = await fetch(f.twin.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'AWSStepFunctions.StartExecution',
-      },
-      body: JSON.stringify({ stateMachineArn: smArn('echo'), name: 'wire' }),
-    });
+    const clockless = await signedJsonPost(
+      f.twin.endpoint,
+      'AWSStepFunctions.StartExecution',
+      { stateMachineArn: smArn('echo'), name: 'wire' },
+      { service: 'states', version: '1.0' },
+    );
     expect(clockless.status).toBe(200);
     expect(clockless.headers.get('content-type')).toBe('application/x-amz-json-1.0');
     const body = (await clockless.json()) as { startDate: number };
@@ -445,14 +444,15 @@ describe('state machines', () => {
 
 describe('the endpoint', () => {
   it('answers an unknown operation with an AWS JSON error', async () => {
-    const response = await fetch(f.twin.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'AWSStepFunctions.CreateActivity',
+    const response = await signedJsonPost(
+      f.twin.endpoint,
+      'AWSStepFunctions.CreateActivity',
+      '{}',
+      {
+        service: 'states',
+        version: '1.0',
       },
-      body: '{}',
-    });
+    );
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
   });
