@@ -30,6 +30,7 @@ import {
 } from '../../scripts/packaging.ts';
 import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
 import { readFunctionConfig } from '../../src/config.ts';
+import { evaluate, parameterValues, resolveScenario } from '../../src/local/cfn.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
 import { poolOfKey } from '../../src/workflow/target-pool.ts';
@@ -41,7 +42,6 @@ import {
   taskFunctions,
 } from '../../src/workflow/tasks.ts';
 import { METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
-import { evaluate, parameterValues, resolveScenario } from './cfn.ts';
 
 let stack: PackagedStack;
 /** The template as osls packaged it: Conditions and Fn::If unresolved. */

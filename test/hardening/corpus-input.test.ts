@@ -31,7 +31,8 @@ afterAll(async () => {
   await f.stop();
 });
 
-const KEY = () => `uploads/${pool}/good.csv`;
+// Under incoming/, which every role may read, but in no pool folder, so the input names the pool.
+const KEY = () => 'incoming/good.upload';
 const base = () => ({ bucket: f.twin.bucket, key: KEY(), userPoolId: pool });
 
 interface InputCase {
@@ -90,9 +91,11 @@ const CASES: InputCase[] = [
     reason: /"userPoolId" is not a user pool id/,
   },
   {
+    // IAM decides before Cognito looks for the pool: with tagged pools (the default), a pool that
+    // does not exist has no tag, and is refused as a closed one is, as on AWS.
     name: 'a pool that does not exist',
     input: () => ({ ...base(), userPoolId: 'us-east-1_Gone00000' }),
-    reason: /The user pool us-east-1_Gone00000 does not exist/,
+    reason: /The user pool us-east-1_Gone00000 is not open to this pipeline: .* or does not exist/,
   },
   {
     name: 'a pool that auto-verifies nothing',
@@ -116,7 +119,7 @@ const CASES: InputCase[] = [
   },
   {
     name: 'no pool anywhere (no id, the key not under incoming/<pool>/, no default)',
-    input: () => ({ bucket: f.twin.bucket, key: KEY() }),
+    input: () => ({ bucket: f.twin.bucket, key: `uploads/${pool}/good.csv` }),
     reason: /No user pool: give "userPoolId"/,
   },
   {

@@ -265,7 +265,8 @@ describe('the import workflow on the local twin', () => {
 
 async function put(pool: string, name: string, body: string): Promise<string> {
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const key = `uploads/${pool}/${name}`;
+  // Under incoming/ (all the stack's roles may read), not .csv: only the execution the test starts runs.
+  const key = `incoming/${pool}/${name.replace(/\.csv$/, '.upload')}`;
   await f.s3.send(new PutObjectCommand({ Bucket: f.twin.bucket, Key: key, Body: body }));
   return key;
 }
