@@ -40,7 +40,6 @@ import {
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'cognito-import-pipeline', 'stack-print');
-const OSLS = join(ROOT, 'node_modules', '.bin', 'osls');
 
 /** The stage the twin stands for (functions are named `<service>-local-<key>`) and its region. */
 const STAGE = 'local';
@@ -82,13 +81,21 @@ interface PrintedService {
   resources: CfnTemplate;
 }
 
+/** Where the stack is read from, and where its print is cached (tests give their own). */
+export interface StackSource {
+  root: string;
+  cacheDir: string;
+}
+
+const PROJECT: StackSource = { root: ROOT, cacheDir: CACHE };
+
 /** Everything `osls print` reads to produce the roles. */
-function fingerprint(): string {
+function fingerprint(root: string): string {
   const hash = createHash('sha256');
   const files = ['serverless.yml', 'package.json'];
-  for (const entry of readdirSync(join(ROOT, 'resources')).sort()) files.push(`resources/${entry}`);
+  for (const entry of readdirSync(join(root, 'resources')).sort()) files.push(`resources/${entry}`);
   for (const file of files) {
-    const full = join(ROOT, file);
+    const full = join(root, file);
     if (!existsSync(full) || statSync(full).isDirectory()) continue;
     hash.update(`${file}\n`).update(readFileSync(full));
   }
@@ -98,8 +105,9 @@ function fingerprint(): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `osls print` in an environment with no AWS settings and an empty HOME (as packaging runs). */
-async function print(): Promise<string> {
-  if (!existsSync(OSLS))
+async function print(root: string): Promise<string> {
+  const osls = join(root, 'node_modules', '.bin', 'osls');
+  if (!existsSync(osls))
     throw new Error(
       'The local twin reads its IAM policies from serverless.yml with osls, which is not installed. Run `npm ci` (the development dependencies included).',
     );
@@ -109,14 +117,14 @@ async function print(): Promise<string> {
     if (!/^(AWS_|SLS_|SERVERLESS_)/.test(name)) env[name] = value;
   try {
     const { stdout } = await promisify(execFile)(
-      OSLS,
+      osls,
       ['print', '--format', 'json', '--stage', STAGE, '--region', REGION],
       {
-        cwd: ROOT,
+        cwd: root,
         env: {
           ...env,
           HOME: home,
-          PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+          PATH: `${join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
           NO_COLOR: '1',
         },
         timeout: 120_000,
@@ -141,10 +149,10 @@ async function print(): Promise<string> {
  * processes starting at once (test workers) print it once: the first takes a lock, the others
  * wait for its file.
  */
-async function printedService(): Promise<PrintedService> {
-  const file = join(CACHE, `${fingerprint()}.json`);
+async function printedService({ root, cacheDir }: StackSource): Promise<PrintedService> {
+  const file = join(cacheDir, `${fingerprint(root)}.json`);
   const lock = `${file}.lock`;
-  mkdirSync(CACHE, { recursive: true });
+  mkdirSync(cacheDir, { recursive: true });
   for (const waitUntil = Date.now() + 180_000; ; ) {
     if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as PrintedService;
     try {
@@ -162,9 +170,13 @@ async function printedService(): Promise<PrintedService> {
     }
   }
   try {
-    const text = await print();
-    for (const old of readdirSync(CACHE))
-      if (old.endsWith('.json')) rmSync(join(CACHE, old), { force: true });
+    const text = await print(root);
+    // A few stacks are kept (an edit undone is read at once); older ones go.
+    const kept = readdirSync(cacheDir)
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => ({ name, at: statSync(join(cacheDir, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const old of kept.slice(3)) rmSync(join(cacheDir, old.name), { force: true });
     writeFileSync(`${file}.tmp`, text);
     renameSync(`${file}.tmp`, file);
     return JSON.parse(text) as PrintedService;
@@ -218,8 +230,9 @@ function resolveDeep(
 export async function loadStackRoles(options: {
   allowedUserPools: string;
   names: TwinNames;
+  source?: StackSource;
 }): Promise<StackRoles> {
-  return resolveStackRoles(await printedService(), options);
+  return resolveStackRoles(await printedService(options.source ?? PROJECT), options);
 }
 
 export function resolveStackRoles(

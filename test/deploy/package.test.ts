@@ -185,7 +185,6 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     's3:GetObjectVersion': [INCOMING],
     's3:PutObject': [REPORTS, STAGING],
     's3:AbortMultipartUpload': [REPORTS, STAGING],
-    's3:ListMultipartUploadParts': [REPORTS, STAGING],
     'cognito-idp:DescribeUserPool': [POOLS],
     'cognito-idp:GetCSVHeader': [POOLS],
   },
@@ -285,7 +284,6 @@ const GRANTED_WITHOUT_COMMAND = new Set([
   'xray:PutTelemetryRecords',
   's3:GetObjectVersion', // pinned versions (HeadObject/GetObject with VersionId)
   's3:ListBucket', // 404 instead of 403 for a missing object
-  's3:ListMultipartUploadParts', // multipart uploads of the sinks
   'sqs:SendMessage', // the async on-failure destination
   'iam:PassRole', // the logs role named in CreateUserImportJob
   'kms:GenerateDataKey', // publishing to the encrypted topic

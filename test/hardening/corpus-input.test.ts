@@ -9,7 +9,13 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedRun } from '../../src/local/twin.ts';
 import { type ObjectCreatedEvent, toS3NotificationRecord } from '../../twin/s3/index.ts';
+import { expectDenials } from '../iam/denials.ts';
 import { csv, type Ended, type Fixture, HEADER, startFixture, users } from './fixture.ts';
+
+expectDenials(
+  /(-PrepareImportRole cognito-idp:DescribeUserPool|-SweepExecutionRole cognito-idp:ListUserImportJobs) /,
+  'the closed pool and the pool that does not exist: IAM refuses them, as on AWS',
+);
 
 let f: Fixture;
 let pool: string;

@@ -11,6 +11,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedRun } from '../../src/local/twin.ts';
 import { csv, type Fixture, HEADER, startFixture, users } from '../hardening/fixture.ts';
+import { expectDenials } from '../iam/denials.ts';
+
+expectDenials(
+  /(-PrepareImportRole cognito-idp:DescribeUserPool|-SweepExecutionRole cognito-idp:ListUserImportJobs) /,
+  'the pools each test means the pipeline not to use: IAM refuses them, as on AWS',
+);
 
 /** The stage default pool: it does not exist, so a run sent there would say so. */
 const DEFAULT_POOL = 'us-east-1_Default0';

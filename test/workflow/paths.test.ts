@@ -10,6 +10,12 @@ import {
   users,
   type WorkflowFixture,
 } from '../helpers/workflow.ts';
+import { expectDenials } from '../iam/denials.ts';
+
+expectDenials(
+  /(-PrepareImportRole cognito-idp:DescribeUserPool|-SweepExecutionRole cognito-idp:ListUserImportJobs) .*\/us-east-1_Nope1$/,
+  'a pool that does not exist, which IAM refuses as it refuses an untagged one',
+);
 
 let f: WorkflowFixture;
 let crashCheck = false;
