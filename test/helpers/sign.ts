@@ -38,6 +38,8 @@ export interface SignOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** For S3: the body's hash, or UNSIGNED-PAYLOAD; computed from the body when not given. */
   payloadHash?: string;
+  /** When the request claims to be signed (X-Amz-Date); now unless given. */
+  signingDate?: Date;
 }
 
 export interface RawRequest {
@@ -75,17 +77,52 @@ export async function signedHeaders(
     uriEscapePath: !s3,
     applyChecksum: s3,
   });
-  const signed = await signer.sign({
-    method: raw.method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: q === -1 ? pathAndQuery : pathAndQuery.slice(0, q),
-    query,
-    headers,
-    ...(raw.body !== undefined ? { body: raw.body } : {}),
-  });
+  const signed = await signer.sign(
+    {
+      method: raw.method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: q === -1 ? pathAndQuery : pathAndQuery.slice(0, q),
+      query,
+      headers,
+      ...(raw.body !== undefined ? { body: raw.body } : {}),
+    },
+    options.signingDate ? { signingDate: options.signingDate } : {},
+  );
   return signed.headers as Record<string, string>;
+}
+
+/** A pre-signed URL for a GET of an S3 object, as getSignedUrl makes them. */
+export async function presignedUrl(
+  url: string,
+  options: SignOptions & { expiresIn: number },
+): Promise<string> {
+  const parsed = new URL(url);
+  const signer = new SignatureV4({
+    service: 's3',
+    region: options.region ?? 'us-east-1',
+    credentials: options.credentials ?? ADMIN_CREDENTIALS,
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const signed = await signer.presign(
+    {
+      method: 'GET',
+      protocol: parsed.protocol,
+      hostname: parsed.hostname,
+      port: Number(parsed.port),
+      path: parsed.pathname,
+      query: {},
+      headers: { host: parsed.host },
+    },
+    {
+      expiresIn: options.expiresIn,
+      ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+    },
+  );
+  const query = new URLSearchParams(signed.query as Record<string, string>).toString();
+  return `${parsed.origin}${parsed.pathname}?${query}`;
 }
 
 /** fetch() with the request signed. */

@@ -56,6 +56,12 @@ export function authenticate(
       kind: 'unknown-key',
       message: 'The security token included in the request is invalid.',
     };
+  // Temporary credentials are nothing without their session token, and wrong with another one.
+  if (signed.sessionToken === undefined)
+    return {
+      kind: 'unknown-key',
+      message: 'The security token included in the request is invalid.',
+    };
   if (signed.sessionToken !== session.credentials.sessionToken)
     return { kind: 'bad-token', message: 'The security token included in the request is invalid.' };
   if (!signatureMatches(req, signed, session.credentials.secretAccessKey, options.payloadHash))

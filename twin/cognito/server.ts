@@ -160,7 +160,7 @@ export function createCognitoServer(services: Services): Server {
       passRoleChecked: services.passRoleChecked(),
     };
     const rule = service === 'logs' ? LOGS_ACCESS[operation] : COGNITO_ACCESS[operation];
-    const denial = services.access.authorize(caller, rule?.(input, at) ?? []);
+    const denial = services.access.authorize(caller, rule?.(input, at));
     if (denial) throw new ServiceError('AccessDeniedException', denial.message);
   }
 

@@ -86,10 +86,17 @@ export class AccessControl {
 
   /**
    * Evaluates each request for the caller, in order; the first one refused is answered. The
-   * account's administrator is allowed everything.
+   * account's administrator is allowed everything. `undefined` (an operation the service's table
+   * does not list) is refused to a role session: the twin never allows what it cannot evaluate.
    */
-  authorize(caller: Caller, requests: AccessRequest[]): Denial | undefined {
+  authorize(caller: Caller, requests: AccessRequest[] | undefined): Denial | undefined {
     if (caller.kind !== 'session') return undefined;
+    if (requests === undefined)
+      return {
+        request: { action: 'unknown', resource: '*' },
+        decision: 'implicit-deny',
+        message: `User: ${caller.session.principalArn} is not authorized to perform this operation: the local twin does not know how IAM authorizes it.`,
+      };
     return this.evaluate(caller.session, caller.signed.region, requests);
   }
 

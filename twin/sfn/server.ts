@@ -96,7 +96,7 @@ export function createSfnServer(
         throw new SfnError('SerializationException', 'The request body must be a JSON object.');
       const denial = guard.access.authorize(
         caller,
-        SFN_ACCESS[operation]?.(input as Record<string, unknown>) ?? [],
+        SFN_ACCESS[operation]?.(input as Record<string, unknown>),
       );
       if (denial) throw new SfnError('AccessDeniedException', denial.message);
       send(res, 200, run(input as Record<string, unknown>));

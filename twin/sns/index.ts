@@ -130,7 +130,7 @@ export async function startSnsTwin(options: SnsTwinOptions): Promise<SnsTwin> {
     }
     const params = new URLSearchParams(body);
     const action = params.get('Action');
-    const denial = access.authorize(caller, SNS_ACCESS[action ?? '']?.(params, at) ?? []);
+    const denial = access.authorize(caller, SNS_ACCESS[action ?? '']?.(params, at));
     if (denial)
       return denial.request.action.startsWith('kms:')
         ? error(

@@ -3,9 +3,9 @@ import type { AccessRequest } from '../policy-engine.ts';
 /**
  * What IAM evaluates for each CloudWatch Logs operation the twin serves: the log group's ARN,
  * written `arn:aws:logs:<region>:<account>:log-group:<name>:*` (the form DescribeLogGroups
- * returns, which a policy's `…:log-group:<name>:*` or `…:log-group:<prefix>*` matches), and for
- * DescribeLogGroups, a list action, `log-group::log-stream:` whatever prefix the call names
- * (resources/iam.yml explains the grant that follows from it).
+ * returns, which a policy's `…:log-group:<name>:*` or `…:log-group:<prefix>*` matches), the log
+ * stream's for GetLogEvents, and for DescribeLogGroups, a list action, `log-group::log-stream:`
+ * whatever prefix the call names (resources/iam.yml explains the grant that follows from it).
  */
 
 export interface LogsAccessContext {
@@ -33,7 +33,13 @@ const onGroup =
   ];
 
 export const LOGS_ACCESS: Readonly<Record<string, Rule>> = {
-  GetLogEvents: onGroup('GetLogEvents'),
+  // Reading one stream's events is authorized on the stream.
+  GetLogEvents: (input, at) => [
+    {
+      action: 'logs:GetLogEvents',
+      resource: `arn:aws:logs:${at.region}:${at.account}:log-group:${groupName(input)}:log-stream:${String(input.logStreamName ?? '')}`,
+    },
+  ],
   FilterLogEvents: onGroup('FilterLogEvents'),
   DescribeLogStreams: onGroup('DescribeLogStreams'),
   DescribeLogGroups: (_input, at) => [
