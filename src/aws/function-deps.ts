@@ -77,6 +77,11 @@ export function scopeFunctionDeps(given: FunctionScope | undefined): void {
   resetFunctionDeps();
 }
 
+/** Ends a scope, unless another host has set its own since. */
+export function endFunctionScope(ended: FunctionScope): void {
+  if (scope === ended) scopeFunctionDeps(undefined);
+}
+
 /**
  * Replaces some dependencies of every function in this process, for the local twin: its virtual
  * clock, or an upload a test can break. Clients are rebuilt on the next call.

@@ -1,6 +1,6 @@
 import { AccessControl, type Credentials, type RoleDefinition } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
-import { type FunctionScope, scopeFunctionDeps } from '../aws/function-deps.ts';
+import { endFunctionScope, type FunctionScope, scopeFunctionDeps } from '../aws/function-deps.ts';
 import { currentFunction } from './lambda-runtime.ts';
 import { loadStackRoles, type StackRoles, type TwinNames } from './stack-roles.ts';
 
@@ -102,7 +102,7 @@ export async function startTwinIam(options: {
       return allowed;
     },
     close() {
-      scopeFunctionDeps(undefined);
+      endFunctionScope(scope);
     },
   };
 }

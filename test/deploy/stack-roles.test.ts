@@ -28,6 +28,9 @@ import {
 } from '../../src/local/twin.ts';
 import { FUNCTION_HANDLERS } from '../../src/workflow/tasks.ts';
 import type { PolicyStatement } from '../../twin/iam/policy-engine.ts';
+import { expectDenials } from '../iam/denials.ts';
+
+expectDenials(/ (cognito-idp:StartUserImportJob|iam:PassRole) /, 'what the roles must refuse');
 import { AccessControl, type RoleDefinition } from '../../twin/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
