@@ -1,5 +1,5 @@
 import { AccessControl, type Credentials, type RoleDefinition } from '../../twin/index.ts';
-import { createClients } from '../aws/clients.ts';
+import { type ClientOptions, createClients } from '../aws/clients.ts';
 import { endFunctionScope, type FunctionScope, scopeFunctionDeps } from '../aws/function-deps.ts';
 import { currentFunction } from './lambda-runtime.ts';
 import { loadStackRoles, type StackRoles, type TwinNames } from './stack-roles.ts';
@@ -18,6 +18,11 @@ export interface TwinIam {
   checkInvoke(functionName: string): void;
   /** Whether a function's role lets it write to a stream of its log group (as Lambda does with it). */
   mayLog(functionName: string, logGroup: string, logStream: string): boolean;
+  /**
+   * Where the functions' clients reach the twin, once its services are up: each function's own
+   * clients are built with these and its credentials, at its first invocation.
+   */
+  connect(options: Omit<ClientOptions, 'credentials'>): void;
   close(): void;
 }
 
@@ -52,12 +57,14 @@ export async function startTwinIam(options: {
   const machine = roles.stateMachineRole
     ? access.issue(roles.stateMachineRole, names.stateMachine)
     : undefined;
+  let clientOptions: Omit<ClientOptions, 'credentials'> | undefined;
   const scope: FunctionScope = {
     current: currentFunction,
     own: (name) => {
       const own = credentials.get(name);
       if (!own) throw new Error(`The twin issued no credentials to ${name}.`);
-      return createClients({ credentials: own });
+      if (!clientOptions) throw new Error('A function ran before the twin was up.');
+      return createClients({ ...clientOptions, credentials: own });
     },
   };
   scopeFunctionDeps(scope);
@@ -100,6 +107,9 @@ export async function startTwinIam(options: {
         logDecisions.set(id, allowed);
       }
       return allowed;
+    },
+    connect(options) {
+      clientOptions = options;
     },
     close() {
       endFunctionScope(scope);

@@ -382,6 +382,16 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     });
     delete process.env.AWS_PROFILE;
     delete process.env.AWS_SESSION_TOKEN;
+    iam.connect({
+      region: LOCAL_REGION,
+      endpoints: {
+        cognito: cognito.endpoint,
+        logs: cognito.endpoint,
+        s3: s3.endpoint,
+        sfn: sfn.endpoint,
+        sns: sns.endpoint,
+      },
+    });
     overrideFunctionDeps({
       ...(clock ? { now: clock.now } : {}),
       ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
