@@ -12,6 +12,7 @@ import {
   ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { type Jwk, verifyCognitoJwt } from '../../twin/index.ts';
+import { isAwsError } from '../aws/sdk-errors.ts';
 import type { EnvConfig } from '../config.ts';
 import { checkPoolId, cognitoTarget } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
@@ -265,7 +266,7 @@ async function run(
             try {
               await signIn(cognito, clientId, username, newPassword(options.minimumLength));
             } catch (error) {
-              if ((error as Error).name === 'PasswordResetRequiredException') return;
+              if (isAwsError(error, 'PasswordResetRequiredException')) return;
               throw error;
             }
             throw new StepFailed({

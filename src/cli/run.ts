@@ -5,6 +5,7 @@ import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provid
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { HistoryEvent } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
+import { isAwsError } from '../aws/sdk-errors.ts';
 import type { EnvConfig } from '../config.ts';
 import { type LocalTwin, type StartedRun, startLocalTwin } from '../local/twin.ts';
 import type { Outcome } from '../workflow/types.ts';
@@ -139,7 +140,7 @@ async function readOutcome(
       await (object.Body as { transformToString(): Promise<string> }).transformToString(),
     ) as Outcome;
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    if (isAwsError(error, 'NoSuchKey')) return undefined;
     throw error;
   }
 }

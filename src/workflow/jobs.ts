@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { errorMessage, errorName, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import { initialJobState, isActive, jobFacts } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
-import { RETRIED_SERVICE_ERRORS } from '../errors.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
 import type { JobState, PartItem } from './types.ts';
 import type { Uploader } from './upload.ts';
@@ -75,15 +75,10 @@ export async function createImportJob(item: PartItem, deps: JobDeps): Promise<Jo
   return initialJobState(job);
 }
 
-const slotIsBusy = (error: unknown) => {
-  const name = (error as { name?: string }).name;
-  const message = (error as { message?: string }).message ?? '';
-  // "No csv file was uploaded" is the one PreconditionNotMet that waiting will not cure.
-  return (
-    (name === 'PreconditionNotMetException' || name === 'LimitExceededException') &&
-    !/no csv file/i.test(message)
-  );
-};
+// "No csv file was uploaded" is the one PreconditionNotMet that waiting will not cure.
+const slotIsBusy = (error: unknown) =>
+  isAwsError(error, 'PreconditionNotMetException', 'LimitExceededException') &&
+  !/no csv file/i.test(errorMessage(error));
 
 /**
  * StartImportJob: starts the job. Cognito runs one import job per account at a time, so a refusal
@@ -150,7 +145,7 @@ async function executionStillRuns(item: PartItem, deps: JobDeps): Promise<boolea
     );
     return status === undefined || status === 'RUNNING';
   } catch (error) {
-    deps.log?.(`could not read the execution's status (${(error as Error).name})`);
+    deps.log?.(`could not read the execution's status (${errorName(error)})`);
     return true;
   }
 }
@@ -191,8 +186,7 @@ export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobS
     facts = jobFacts(UserImportJob ?? {});
     deps.log?.(`stopped import job ${job.jobId} (${job.stopReason ?? 'requested'})`);
   } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
+    if (!isAwsError(error, 'PreconditionNotMetException', 'InvalidParameterException')) throw error;
     const { UserImportJob } = await deps.cognito.send(
       new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
@@ -231,8 +225,11 @@ export async function stopAfterError(
     deps.log?.(`stopped import job ${job.jobId} after an error`);
     return { jobId: job.jobId, stopped: true, status: stopped.UserImportJob?.Status ?? 'Stopping' };
   } catch (error) {
-    const name = (error as Error).name;
-    if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
-    return { jobId: job.jobId, stopped: false, note: `could not stop the job: ${name}` };
+    if (isTransientServiceFault(error)) throw error;
+    return {
+      jobId: job.jobId,
+      stopped: false,
+      note: `could not stop the job: ${errorName(error)}`,
+    };
   }
 }

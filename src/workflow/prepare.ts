@@ -3,7 +3,9 @@ import {
   DescribeUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
 import type { FunctionConfig } from '../config.ts';
+import { TransientServiceError } from '../errors.ts';
 import { poolFromKey, USER_POOL_ID } from './names.ts';
 import type {
   HashingAlgorithm,
@@ -110,10 +112,6 @@ export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
   return { bucket, key, userPoolId, versionId, etag, options };
 }
 
-const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
-const httpStatus = (error: unknown) =>
-  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-
 /**
  * PrepareImport: checks the execution input, resolves the pool (input, then key, then the stage
  * default), checks the object (exists, not empty, not over the limit, matches the pinned version
@@ -200,13 +198,8 @@ export async function prepareImport(
       }),
     );
   } catch (error) {
-    const status = httpStatus(error);
-    if (
-      status === 404 ||
-      errorName(error) === 'NotFound' ||
-      errorName(error) === 'NoSuchKey' ||
-      errorName(error) === 'NoSuchBucket'
-    )
+    const status = httpStatusOf(error);
+    if (status === 404 || isAwsError(error, 'NotFound', 'NoSuchKey', 'NoSuchBucket'))
       return reject(
         {
           code: 'object.not-found',
@@ -230,13 +223,13 @@ export async function prepareImport(
         source,
         userPoolId,
       );
-    // A HEAD answer has no body, so the SDK cannot name S3's error ("Unknown"): name a 5xx as
-    // S3 would have, so that the state machine retries it like any other.
+    // A HEAD answer has no body, so the SDK cannot name S3's error ("Unknown"): name it as S3
+    // would have, first in the message as for every TransientServiceError.
     if (status !== undefined && status >= 500)
-      throw Object.assign(new Error(`S3 answered HeadObject with HTTP ${status}.`), {
-        name: status === 503 ? 'ServiceUnavailable' : 'InternalError',
-        cause: error,
-      });
+      throw new TransientServiceError(
+        `${status === 503 ? 'ServiceUnavailable' : 'InternalError'}: S3 answered HeadObject with HTTP ${status}.`,
+        { cause: error },
+      );
     throw error;
   }
   const size = head.ContentLength ?? 0;
@@ -270,7 +263,7 @@ export async function prepareImport(
     pool = (await deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId })))
       .UserPool;
   } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException')
+    if (isAwsError(error, 'ResourceNotFoundException'))
       return reject(
         {
           code: 'pool.not-found',

@@ -12,8 +12,9 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { errorName, httpStatusOf, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import type { FunctionConfig } from '../config.ts';
-import { NotificationFailedError, RETRIED_SERVICE_ERRORS } from '../errors.ts';
+import { NotificationFailedError } from '../errors.ts';
 import { reportPrefix } from './names.ts';
 import type {
   JobState,
@@ -162,7 +163,7 @@ async function* jobLogLines(
           }),
         );
       } catch (error) {
-        if ((error as { name?: string }).name === 'ResourceNotFoundException') break;
+        if (isAwsError(error, 'ResourceNotFoundException')) break;
         throw error;
       }
       for (const event of page.events ?? []) {
@@ -249,10 +250,9 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
   } catch (error) {
     // Throttling and service faults are retried; anything else (the line map gone or not
     // readable) must not cost the outcome itself: it goes out with its counts, without the list.
-    const name = (error as Error).name;
-    if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
+    if (isTransientServiceFault(error)) throw error;
     deps.log?.(
-      `run ${run}: failures.csv could not be written (${name}); the outcome has the counts`,
+      `run ${run}: failures.csv could not be written (${errorName(error)}); the outcome has the counts`,
     );
     failures = undefined;
   }
@@ -283,9 +283,6 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
   return { ...outcomeWithoutSummary, summary: subjectFor(outcomeWithoutSummary) };
 }
 
-const httpStatus = (error: unknown) =>
-  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-
 /**
  * Writes `outcome.json` to the source's bucket. A bucket that does not exist or that the pipeline
  * may not write (a run started for a bucket that is not the import bucket: its input is REJECTED)
@@ -307,10 +304,10 @@ export async function writeOutcome(outcome: Outcome, deps: ReportDeps): Promise<
         }),
       );
     } catch (error) {
-      const status = httpStatus(error);
+      const status = httpStatusOf(error);
       if (status !== 403 && status !== 404) throw error;
       deps.log?.(
-        `run ${outcome.run}: the outcome could not be written to S3 (${(error as Error).name}); it is in the notification and the execution's output`,
+        `run ${outcome.run}: the outcome could not be written to S3 (${errorName(error)}); it is in the notification and the execution's output`,
       );
       return false;
     }
@@ -348,7 +345,7 @@ export async function publishOutcome(
       );
     } catch (error) {
       throw new NotificationFailedError(
-        `The outcome is in S3, but publishing it failed: ${(error as Error).name}.`,
+        `The outcome is in S3, but publishing it failed: ${errorName(error)}.`,
         { cause: error },
       );
     }

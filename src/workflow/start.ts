@@ -1,4 +1,5 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { isAwsError } from '../aws/sdk-errors.ts';
 import { executionName } from './names.ts';
 import type { ExecutionInput } from './types.ts';
 
@@ -129,7 +130,7 @@ export async function startImport(event: unknown, deps: StartDeps): Promise<Star
       deps.log?.(`started execution ${name}`);
       results.push({ status: 'started', executionArn: executionArn ?? '', name });
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
+      if (!isAwsError(error, 'ExecutionAlreadyExists')) throw error;
       deps.log?.(`execution ${name} already exists: a duplicate delivery, ignored`);
       results.push({ status: 'duplicate', name });
     }

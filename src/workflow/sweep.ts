@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
 import { isActive, jobFacts } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
-import { NotificationFailedError } from '../errors.ts';
+import { NotificationFailedError, OUTCOME_NOT_REPORTED, REPORTED_FAILURES } from '../errors.ts';
 import { poolFromKey, reportPrefix, stagingPrefix, USER_POOL_ID } from './names.ts';
 import {
   composeOutcome,
@@ -33,16 +34,6 @@ import type {
  * own clean-up. serverless.yml's rule and the local twin filter on these.
  */
 export const SWEPT_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
-
-/**
- * The workflow's own Fail states: an execution ends in one only after ReportOutcome wrote and
- * published the outcome. Its jobs are still checked: StopAfterError, after its retries, may
- * have failed to stop one.
- */
-export const REPORTED_ERRORS = ['CsvRejected', 'ImportFailed', 'ImportStopped', 'ImportExpired'];
-
-/** The Fail state reached when ReportOutcome itself failed: the outcome may be missing or unsent. */
-export const NOT_REPORTED_ERROR = 'OutcomeNotReported';
 
 /** What the sweeper reads of the event (EventBridge's "Step Functions Execution Status Change"). */
 export interface ExecutionStatusChange {
@@ -92,8 +83,6 @@ const parseJson = (text: string | null | undefined): unknown => {
     return undefined;
   }
 };
-
-const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
 
 /** The whole history, oldest first, with the states' inputs and outputs. */
 async function readHistory(sfn: SweepDeps['sfn'], executionArn: string): Promise<HistoryEvent[]> {
@@ -181,7 +170,7 @@ async function runJobs(
       jobs = answer.UserImportJobs ?? [];
       token = answer.PaginationToken;
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') return found;
+      if (isAwsError(error, 'ResourceNotFoundException')) return found;
       throw error;
     }
     let older = false;
@@ -209,8 +198,7 @@ async function stopJob(
     );
     return UserImportJob ?? job;
   } catch (error) {
-    const name = errorName(error);
-    if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
+    if (!isAwsError(error, 'PreconditionNotMetException', 'InvalidParameterException')) throw error;
     const { UserImportJob } = await deps.cognito.send(
       new DescribeUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
     );
@@ -230,7 +218,7 @@ async function readOutcome(
     ).transformToString();
     return parseJson(text) as Outcome | undefined;
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = httpStatusOf(error);
     if (status === 404 || status === 403) return undefined;
     throw error;
   }
@@ -299,13 +287,16 @@ export async function sweepExecution(
   )
     return { action: 'ignored', stoppedJobs: [], outcome: 'none' };
   const run = detail.name ?? detail.executionArn.split(':').pop() ?? '';
-  const reported = status === 'FAILED' && REPORTED_ERRORS.includes(detail.error ?? '');
+  // The workflow's own Fail states come after ReportOutcome wrote and published the outcome. The
+  // run's jobs are still checked: StopAfterError, after its retries, may have failed to stop one.
+  const reported =
+    status === 'FAILED' && (REPORTED_FAILURES as readonly string[]).includes(detail.error ?? '');
 
   let history: HistoryEvent[] = [];
   try {
     history = await readHistory(deps.sfn, detail.executionArn);
   } catch (error) {
-    if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
+    if (!isAwsError(error, 'ExecutionDoesNotExist')) throw error;
   }
   const facts = runFacts(history);
   const input = parseJson(detail.input);
@@ -379,7 +370,7 @@ export async function sweepExecution(
   const existing = bucket ? await readOutcome(deps, bucket, key) : undefined;
   const notify = (facts.reportState?.options ?? facts.prepared?.options)?.notify ?? true;
   if (existing) {
-    if (detail.error !== NOT_REPORTED_ERROR)
+    if (detail.error !== OUTCOME_NOT_REPORTED)
       return { run, status, action: 'swept', stoppedJobs, outcome: 'existed' };
     // ReportOutcome wrote it, then exhausted its retries publishing it.
     await publishWithRetries(existing, notify, deps);

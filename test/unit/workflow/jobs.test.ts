@@ -266,6 +266,16 @@ describe('stopImportJob and stopAfterError', () => {
     });
   });
 
+  it('throws a transient fault after an error, for the state machine to retry: swallowed, it would leave the job running', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'TooManyRequestsException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'InProgress' } });
+    cognito.on(StopUserImportJobCommand).rejects(throttled);
+    await expect(stopAfterError(item({ status: 'InProgress' }), deps())).rejects.toBe(throttled);
+  });
+
   it('leaves a finished job alone after an error', async () => {
     cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'Failed' } });
     await expect(stopAfterError(item({ status: 'InProgress' }), deps())).resolves.toMatchObject({
