@@ -17,6 +17,12 @@ export interface EnvConfig {
 
 export const DEFAULT_DATA_DIR = '.cognito-import';
 
+/**
+ * The longest a run may take before its import jobs are stopped (7 days). The state machine's
+ * own TimeoutSeconds is this plus a day.
+ */
+export const MAX_DEADLINE_SECONDS = 7 * 24 * 3600;
+
 export function readEnvConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),

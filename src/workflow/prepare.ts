@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
-import type { FunctionConfig } from '../config.ts';
+import { type FunctionConfig, MAX_DEADLINE_SECONDS } from '../config.ts';
 import { TransientServiceError } from '../errors.ts';
 import { poolFromKey, USER_POOL_ID } from './names.ts';
 import type {
@@ -28,7 +28,6 @@ export interface PrepareDeps {
 }
 
 const ALGORITHMS: readonly HashingAlgorithm[] = ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'];
-const MAX_DEADLINE_SECONDS = 7 * 24 * 3600;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 class InputProblem extends Error {

@@ -27,7 +27,8 @@ import {
   SERVICE,
   STAGE,
 } from '../../scripts/packaging.ts';
-import { readFunctionConfig } from '../../src/config.ts';
+import { MAX_DEADLINE_SECONDS, readFunctionConfig } from '../../src/config.ts';
+import { RETRIED_ERRORS, TRANSIENT_RETRY } from '../../src/errors.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
 import {
@@ -422,15 +423,22 @@ describe('functions', () => {
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
-  it("gives each task function a timeout within its Task's TimeoutSeconds, and the validator a full vCPU", () => {
-    for (const [state, task] of allStates(asl)) {
+  it("gives each Task a timeout a little above its function's, so Lambda's own timeout always ends first", () => {
+    for (const [state, task] of allStates(deployedDefinition())) {
       if (task.Type !== 'Task') continue;
       const key = taskFunctions(asl)[state] as string;
-      const fn = resource(functionId(key)).Properties;
-      const limit = (task as { TimeoutSeconds?: number }).TimeoutSeconds;
-      expect(limit, `${state} has a TimeoutSeconds`).toBeDefined();
-      expect(fn.Timeout as number, `${key} vs ${state}`).toBeLessThanOrEqual(limit as number);
+      const timeout = resource(functionId(key)).Properties.Timeout as number;
+      const limit = (task as { TimeoutSeconds?: number }).TimeoutSeconds as number;
+      expect(timeout, `${key} within Lambda's maximum`).toBeLessThanOrEqual(900);
+      expect(limit - timeout, `${state} (${limit} s) vs ${key} (${timeout} s)`).toBeGreaterThan(0);
+      expect(
+        limit - timeout,
+        `${state} vs ${key}: a margin, not a second budget`,
+      ).toBeLessThanOrEqual(30);
     }
+  });
+
+  it('gives the validator a full vCPU', () => {
     expect(resource(functionId('validateCsv')).Properties.MemorySize).toBeGreaterThanOrEqual(1769);
   });
 
@@ -507,22 +515,28 @@ describe('functions', () => {
   });
 });
 
+/** The state machine definition in the template, each Lambda ARN written `lambda:<FunctionId>`. */
+function deployedDefinition(): AslDefinition & { TimeoutSeconds?: number } {
+  const machine = resource('ImportUsersStateMachine', 'AWS::StepFunctions::StateMachine');
+  const sub = (machine.Properties.DefinitionString as { 'Fn::Sub': unknown })['Fn::Sub'];
+  const [body, params] = (Array.isArray(sub) ? sub : [sub, {}]) as [
+    string,
+    Record<string, unknown>,
+  ];
+  const resolved = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    const target = params[name] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+    const [id, attribute] = target?.['Fn::GetAtt'] ?? [];
+    expect(attribute, `\${${name}} is a GetAtt Arn`).toBe('Arn');
+    expect(template.Resources[id as string]?.Type).toBe('AWS::Lambda::Function');
+    return `lambda:${id}`;
+  });
+  return JSON.parse(resolved) as AslDefinition;
+}
+
 describe('the state machine', () => {
   it('deploys the ASL file as is, each Lambda resolved to a function of this stack', () => {
     const machine = resource('ImportUsersStateMachine', 'AWS::StepFunctions::StateMachine');
-    const sub = (machine.Properties.DefinitionString as { 'Fn::Sub': unknown })['Fn::Sub'];
-    const [body, params] = (Array.isArray(sub) ? sub : [sub, {}]) as [
-      string,
-      Record<string, unknown>,
-    ];
-    const resolved = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-      const target = params[name] as { 'Fn::GetAtt'?: [string, string] } | undefined;
-      const [id, attribute] = target?.['Fn::GetAtt'] ?? [];
-      expect(attribute, `\${${name}} is a GetAtt Arn`).toBe('Arn');
-      expect(template.Resources[id as string]?.Type).toBe('AWS::Lambda::Function');
-      return `lambda:${id}`;
-    });
-    const deployed = JSON.parse(resolved) as AslDefinition;
+    const deployed = deployedDefinition();
     // serverless-step-functions states each state's query language; the file leaves the default.
     for (const [name, state] of allStates(deployed)) {
       const s = state as { QueryLanguage?: string };
@@ -537,6 +551,37 @@ describe('the state machine', () => {
     expect(deployed).toEqual(expected);
     expect(machine.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-import-users`);
     expect(machine.Properties.StateMachineType).toBe('STANDARD');
+  });
+
+  it('ends an execution a day after the longest deadline a run may have; its staging files outlive it', () => {
+    const timeout = deployedDefinition().TimeoutSeconds as number;
+    // A backstop: the deadline stops the jobs, then the run stops its later parts' jobs and
+    // reports; a day is far more than that takes. The sweeper reports a run that timed out.
+    expect(timeout).toBe(MAX_DEADLINE_SECONDS + 24 * 3600);
+    expect(template.Parameters?.ImportDeadlineSeconds?.MaxValue).toBe(MAX_DEADLINE_SECONDS);
+    const staging = (
+      resource('ImportBucket').Properties.LifecycleConfiguration as {
+        Rules: { Prefix?: string; ExpirationInDays?: number }[];
+      }
+    ).Rules.find((rule) => rule.Prefix === 'staging/');
+    expect((staging?.ExpirationInDays ?? 0) * 24 * 3600).toBeGreaterThan(timeout);
+  });
+
+  it("retries Lambda's service errors, ClientExecutionTimeoutException included, and transient faults under one name on every Task", () => {
+    const tasks = allStates(deployedDefinition()).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.length).toBe(Object.keys(taskFunctions(asl)).length);
+    for (const [name, task] of tasks) {
+      const retried = (task.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      expect(retried, name).toEqual(expect.arrayContaining([...TRANSIENT_RETRY.ErrorEquals]));
+      expect(retried, name).toContain('Lambda.ClientExecutionTimeoutException');
+      // middy's early timeout and the SDK's socket timeout share this name: never retried bare.
+      expect(retried, name).not.toContain('TimeoutError');
+      const named = new Set(retried.filter((error) => !error.startsWith('Lambda.')));
+      expect(
+        [...named].every((error) => (RETRIED_ERRORS as readonly string[]).includes(error)),
+        name,
+      ).toBe(true);
+    }
   });
 
   it('logs errors without execution data (rows are personal data) and traces', () => {
