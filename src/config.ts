@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import type { ImportOptions, InvalidRowsPolicy } from './workflow/types.ts';
 
 /**
  * The only place that reads `process.env`. Functions and the CLI read their settings here once
@@ -35,6 +34,18 @@ export function readEnvConfig(
     ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
     ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
   };
+}
+
+export type InvalidRowsPolicy = 'reject' | 'skip';
+export type HashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
+
+/** How a run imports: the stage's defaults (below), which an execution's input may override. */
+export interface ImportOptions {
+  invalidRows: InvalidRowsPolicy;
+  passwordHashingAlgorithm?: HashingAlgorithm;
+  notify: boolean;
+  /** How long a part's import job may run before it is stopped. */
+  deadlineSeconds: number;
 }
 
 /** What the Lambdas are configured with (serverless.yml `environment`, or the local twin). */

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { type FunctionDeps, functionDeps } from '../../src/aws/function-deps.ts';
+import { type FunctionDeps, functionDeps } from './deps.ts';
 import { transientErrorsAsOneName } from './transient-errors.ts';
 
 /**

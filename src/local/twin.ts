@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { overrideFunctionDeps } from '../../functions/lib/deps.ts';
 import {
   type CognitoTwin,
   type ExecutionStatusChangeEvent,
@@ -20,7 +21,6 @@ import {
   type TaskHandler,
   type VirtualClock,
 } from '../../twin/index.ts';
-import { overrideFunctionDeps } from '../aws/function-deps.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
 import {

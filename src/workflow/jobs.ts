@@ -4,13 +4,12 @@ import {
   CreateUserImportJobCommand,
   DescribeUserImportJobCommand,
   StartUserImportJobCommand,
-  StopUserImportJobCommand,
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { errorMessage, errorName, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
-import { initialJobState, isActive, jobFacts } from '../cognito/import-job.ts';
+import { isActive, jobFacts, stopOrDescribe } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
 import type { JobState, PartItem } from './types.ts';
@@ -25,6 +24,23 @@ export interface JobDeps {
   config: Pick<FunctionConfig, 'logsRoleArn'>;
   now: () => number;
   log?: (message: string) => void;
+}
+
+/**
+ * A job's state for the state machine before any poll. `stopRequested` is set for a job the
+ * sweeper has just stopped.
+ */
+export function initialJobState(
+  job: UserImportJobType,
+  { stopRequested = false }: { stopRequested?: boolean } = {},
+): JobState {
+  return {
+    ...jobFacts(job),
+    poll: { rounds: 0, waitSeconds: 0 },
+    slotBusy: false,
+    mustStop: false,
+    stopRequested,
+  };
 }
 
 /** The Cognito JobName of a part: the run name (already `[A-Za-z0-9_-]`) and the part number. */
@@ -103,11 +119,9 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     if (await executionStillRuns(item, deps)) return started;
     // Stopped while this Lambda was running (StopExecution): the sweeper that ran at the stop
     // could not see this job yet, and nothing else would ever stop it.
-    const stopped = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
+    const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
     deps.log?.(`stopped import job ${job.jobId}: its execution ended while it was being started`);
-    return { ...started, ...jobFacts(stopped.UserImportJob ?? {}), stopRequested: true };
+    return { ...started, ...jobFacts(now.job), stopRequested: true };
   } catch (error) {
     if (!slotIsBusy(error)) throw error;
     // A job refused because it can no longer start (it expired while it waited) is over, not busy.
@@ -178,23 +192,11 @@ export async function checkImportJob(item: PartItem, deps: JobDeps): Promise<Job
 /** StopImportJob: stops a job past its deadline or poll cap; a job that already ended is left as it is. */
 export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
   const job = requireJob(item);
-  let facts: ReturnType<typeof jobFacts>;
-  try {
-    const { UserImportJob } = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
-    facts = jobFacts(UserImportJob ?? {});
-    deps.log?.(`stopped import job ${job.jobId} (${job.stopReason ?? 'requested'})`);
-  } catch (error) {
-    if (!isAwsError(error, 'PreconditionNotMetException', 'InvalidParameterException')) throw error;
-    const { UserImportJob } = await deps.cognito.send(
-      new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
-    facts = jobFacts(UserImportJob ?? {});
-  }
+  const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
+  if (now.stopped) deps.log?.(`stopped import job ${job.jobId} (${job.stopReason ?? 'requested'})`);
   return {
     ...job,
-    ...facts,
+    ...jobFacts(now.job),
     stopRequested: true,
     poll: { rounds: job.poll.rounds, waitSeconds: 5 },
   };
@@ -219,11 +221,13 @@ export async function stopAfterError(
     const status = UserImportJob?.Status;
     if (!isActive(status) || status === 'Stopping')
       return { jobId: job.jobId, stopped: false, status: status ?? 'Unknown' };
-    const stopped = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
-    deps.log?.(`stopped import job ${job.jobId} after an error`);
-    return { jobId: job.jobId, stopped: true, status: stopped.UserImportJob?.Status ?? 'Stopping' };
+    const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
+    if (now.stopped) deps.log?.(`stopped import job ${job.jobId} after an error`);
+    return {
+      jobId: job.jobId,
+      stopped: now.stopped,
+      status: now.job.Status ?? (now.stopped ? 'Stopping' : 'Unknown'),
+    };
   } catch (error) {
     if (isTransientServiceFault(error)) throw error;
     return {

@@ -1,16 +1,15 @@
 import {
   type CognitoIdentityProviderClient,
-  DescribeUserImportJobCommand,
   ListUserImportJobsCommand,
-  StopUserImportJobCommand,
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
-import { isActive, jobFacts } from '../cognito/import-job.ts';
+import { isActive, stopOrDescribe } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError, OUTCOME_NOT_REPORTED, REPORTED_FAILURES } from '../errors.ts';
+import { initialJobState } from './jobs.ts';
 import { poolFromKey, reportPrefix, stagingPrefix, USER_POOL_ID } from './names.ts';
 import {
   composeOutcome,
@@ -186,26 +185,6 @@ async function runJobs(
   return found;
 }
 
-/** Stops a job that may still run; one that ended meanwhile is read instead. */
-async function stopJob(
-  deps: SweepDeps,
-  userPoolId: string,
-  job: UserImportJobType,
-): Promise<UserImportJobType> {
-  try {
-    const { UserImportJob } = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
-    );
-    return UserImportJob ?? job;
-  } catch (error) {
-    if (!isAwsError(error, 'PreconditionNotMetException', 'InvalidParameterException')) throw error;
-    const { UserImportJob } = await deps.cognito.send(
-      new DescribeUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
-    );
-    return UserImportJob ?? job;
-  }
-}
-
 async function readOutcome(
   deps: SweepDeps,
   bucket: string,
@@ -317,7 +296,10 @@ export async function sweepExecution(
     const finals = new Map<string, UserImportJobType>();
     for (const { job } of listed) {
       if (isActive(job.Status) && job.Status !== 'Stopping') {
-        finals.set(job.JobId ?? '', await stopJob(deps, userPoolId, job));
+        finals.set(
+          job.JobId ?? '',
+          (await stopOrDescribe(deps.cognito, userPoolId, job.JobId ?? '')).job,
+        );
         stoppedJobs.push(job.JobId ?? '');
       } else finals.set(job.JobId ?? '', job);
     }
@@ -350,13 +332,7 @@ export async function sweepExecution(
           },
           deadlineAt: 0,
         }),
-        job: {
-          ...jobFacts(final),
-          poll: { rounds: 0, waitSeconds: 0 },
-          slotBusy: false,
-          mustStop: false,
-          stopRequested: stoppedJobs.includes(final.JobId ?? ''),
-        },
+        job: initialJobState(final, { stopRequested: stoppedJobs.includes(final.JobId ?? '') }),
       });
     }
   }

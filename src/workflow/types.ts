@@ -1,3 +1,8 @@
+import type { ImportJobFacts } from '../cognito/import-job.ts';
+import type { ImportOptions } from '../config.ts';
+
+export type { HashingAlgorithm, ImportOptions, InvalidRowsPolicy } from '../config.ts';
+
 /** The execution input other systems send (DESIGN.md, Contracts). */
 export interface ExecutionInput {
   bucket: string;
@@ -6,17 +11,6 @@ export interface ExecutionInput {
   versionId?: string;
   etag?: string;
   options?: Partial<ImportOptions>;
-}
-
-export type InvalidRowsPolicy = 'reject' | 'skip';
-export type HashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
-
-export interface ImportOptions {
-  invalidRows: InvalidRowsPolicy;
-  passwordHashingAlgorithm?: HashingAlgorithm;
-  notify: boolean;
-  /** How long a part's import job may run before it is stopped. */
-  deadlineSeconds: number;
 }
 
 /** Why a run ends REJECTED before any import job exists. */
@@ -103,17 +97,7 @@ export interface StateError {
 export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'REJECTED' | 'STOPPED' | 'EXPIRED';
 
 /** An import job as the outcome reports it. */
-export interface OutcomeJob {
-  jobId: string;
-  jobName: string;
-  status: string;
-  importedUsers: number;
-  skippedUsers: number;
-  failedUsers: number;
-  completionMessage?: string;
-  startedAt?: string;
-  completedAt?: string;
-}
+export type OutcomeJob = ImportJobFacts;
 
 /** The outcome: execution output, `reports/<run>/outcome.json` and the SNS message body. */
 export interface Outcome {

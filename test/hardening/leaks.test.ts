@@ -15,7 +15,7 @@ import {
   DescribeUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionDeps } from '../../src/aws/function-deps.ts';
+import { functionDeps } from '../../functions/lib/deps.ts';
 import { LOG_CHANNEL } from '../../src/local/twin.ts';
 import { type Fixture, startFixture } from './fixture.ts';
 import {

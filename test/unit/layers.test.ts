@@ -56,6 +56,8 @@ describe('the layers', () => {
   it('finds the imports it checks', () => {
     expect(importsOf('src/local/twin.ts')).toContain('twin/index.ts');
     expect(importsOf('src/workflow/validate.ts').some(under('src/csv'))).toBe(true);
+    expect(importsOf('src/workflow/types.ts')).toContain('src/cognito/import-job.ts');
+    expect(importsOf('functions/lib/deps.ts')).toContain('src/config.ts');
   });
 
   it('keeps the twin free of the pipeline: twin/ imports nothing outside twin/', () => {
@@ -81,6 +83,23 @@ describe('the layers', () => {
 
   it('keeps the CSV engine pure: src/csv imports nothing else of the project', () => {
     expect(violations(sourceFiles('src/csv'), (target) => !under('src/csv')(target))).toEqual([]);
+  });
+
+  // Inside the pipeline, each layer imports only the ones below it:
+  // config.ts, errors.ts  <-  csv  <-  cognito, aws  <-  workflow  <-  functions (the handlers and
+  // their composition root, functions/lib/deps.ts).
+  it('keeps config and errors at the bottom: they import nothing of the project', () => {
+    expect(violations(['src/config.ts', 'src/errors.ts'], () => true)).toEqual([]);
+  });
+
+  it('keeps the AWS and Cognito helpers below the workflow: they import only each other, csv, config and errors', () => {
+    const helpers = [...sourceFiles('src/cognito'), ...sourceFiles('src/aws')];
+    const allowed = under('src/csv', 'src/cognito', 'src/aws', 'src/config.ts', 'src/errors.ts');
+    expect(violations(helpers, (target) => !allowed(target))).toEqual([]);
+  });
+
+  it('keeps the workflow below the handlers: src/workflow imports nothing from functions/', () => {
+    expect(violations(sourceFiles('src/workflow'), under('functions'))).toEqual([]);
   });
 
   it('keeps benchmarks and scripts off the tests', () => {

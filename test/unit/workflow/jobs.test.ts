@@ -276,6 +276,21 @@ describe('stopImportJob and stopAfterError', () => {
     await expect(stopAfterError(item({ status: 'InProgress' }), deps())).rejects.toBe(throttled);
   });
 
+  it('reads a job that ended between its description and the stop, after an error', async () => {
+    cognito
+      .on(DescribeUserImportJobCommand)
+      .resolvesOnce({ UserImportJob: { Status: 'InProgress' } })
+      .resolves({ UserImportJob: { Status: 'Succeeded' } });
+    cognito
+      .on(StopUserImportJobCommand)
+      .rejects(new PreconditionNotMetException({ message: 'not running', $metadata: {} }));
+    await expect(stopAfterError(item({ status: 'InProgress' }), deps())).resolves.toEqual({
+      jobId: 'import-AAAAAAAAAA',
+      stopped: false,
+      status: 'Succeeded',
+    });
+  });
+
   it('leaves a finished job alone after an error', async () => {
     cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'Failed' } });
     await expect(stopAfterError(item({ status: 'InProgress' }), deps())).resolves.toMatchObject({

@@ -1,6 +1,6 @@
-import { type FunctionConfig, readFunctionConfig } from '../config.ts';
-import { putToPresignedUrl, type Uploader } from '../workflow/upload.ts';
-import { type Clients, createClients } from './clients.ts';
+import { type Clients, createClients } from '../../src/aws/clients.ts';
+import { type FunctionConfig, readFunctionConfig } from '../../src/config.ts';
+import { putToPresignedUrl, type Uploader } from '../../src/workflow/upload.ts';
 
 export interface FunctionDeps extends Clients {
   config: FunctionConfig;
