@@ -5,6 +5,7 @@ import {
   ListStateMachinesCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { outcomeKey } from '../workflow/keys.ts';
 import type { Outcome } from '../workflow/types.ts';
 import { UsageError } from './errors.ts';
 
@@ -61,7 +62,7 @@ export async function outcomeOf(
   if (!input.bucket || !execution.name) return undefined;
   try {
     const object = await s3.send(
-      new GetObjectCommand({ Bucket: input.bucket, Key: `reports/${execution.name}/outcome.json` }),
+      new GetObjectCommand({ Bucket: input.bucket, Key: outcomeKey(execution.name) }),
     );
     return JSON.parse(
       await (object.Body as { transformToString(): Promise<string> }).transformToString(),

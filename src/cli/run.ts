@@ -8,6 +8,7 @@ import { createClients } from '../aws/clients.ts';
 import { isAwsError } from '../aws/sdk-errors.ts';
 import type { EnvConfig } from '../config.ts';
 import { type LocalTwin, type StartedRun, startLocalTwin } from '../local/twin.ts';
+import { outcomeKey } from '../workflow/keys.ts';
 import type { Outcome } from '../workflow/types.ts';
 import { checkPoolId, createLocalPool, LOCAL_CREDENTIALS } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
@@ -134,7 +135,7 @@ async function readOutcome(
 ): Promise<Outcome | undefined> {
   try {
     const object = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: `reports/${runName}/outcome.json` }),
+      new GetObjectCommand({ Bucket: bucket, Key: outcomeKey(runName) }),
     );
     return JSON.parse(
       await (object.Body as { transformToString(): Promise<string> }).transformToString(),

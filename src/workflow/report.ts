@@ -15,7 +15,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { errorName, httpStatusOf, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError } from '../errors.ts';
-import { reportPrefix } from './names.ts';
+import { failuresKey, outcomeKey } from './keys.ts';
 import type {
   JobState,
   Outcome,
@@ -229,7 +229,6 @@ export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promi
 export async function composeOutcome(state: ReportInput, deps: ReportDeps): Promise<Outcome> {
   const source = sourceOf(state);
   const run = state.run ?? 'unknown-run';
-  const prefix = reportPrefix(run);
   const partResults = state.parts ?? [];
   const jobs: OutcomeJob[] = partResults.flatMap((part) =>
     part.job?.jobId ? [strip(part.job)] : [],
@@ -245,7 +244,7 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
   try {
     failures =
       state.userPoolId && jobs.length > 0
-        ? await writeFailures(state, deps, partResults, prefix, source.bucket)
+        ? await writeFailures(state, deps, partResults, run, source.bucket)
         : undefined;
   } catch (error) {
     // Throttling and service faults are retried; anything else (the line map gone or not
@@ -275,7 +274,7 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
     jobs,
     totals,
     ...(failures && failures.count > 0 ? { failures } : {}),
-    reportKey: `${prefix}outcome.json`,
+    reportKey: outcomeKey(run),
     ...(state.executionArn ? { executionArn: state.executionArn } : {}),
     ...(state.startedAt ? { startedAt: state.startedAt } : {}),
     finishedAt: new Date(deps.now()).toISOString(),
@@ -370,7 +369,7 @@ async function writeFailures(
   state: ReportInput,
   deps: ReportDeps,
   parts: ReportInput['parts'] & {},
-  prefix: string,
+  run: string,
   bucket: string,
 ): Promise<Outcome['failures']> {
   const sample: { line: number; reason: string }[] = [];
@@ -417,7 +416,7 @@ async function writeFailures(
     }
     await new Promise<void>((resolve) => out.end(resolve));
     if (streamError) throw streamError;
-    const reportKey = `${prefix}failures.csv`;
+    const reportKey = failuresKey(run);
     if (count > 0) {
       const { size } = await stat(file);
       await deps.s3.send(

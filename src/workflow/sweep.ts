@@ -10,7 +10,8 @@ import { isActive, stopOrDescribe } from '../cognito/import-job.ts';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError, OUTCOME_NOT_REPORTED, REPORTED_FAILURES } from '../errors.ts';
 import { initialJobState } from './jobs.ts';
-import { poolFromKey, reportPrefix, stagingPrefix, USER_POOL_ID } from './names.ts';
+import { lineMapKey, outcomeKey, partKey } from './keys.ts';
+import { poolFromKey, USER_POOL_ID } from './names.ts';
 import {
   composeOutcome,
   publishOutcome,
@@ -318,8 +319,8 @@ export async function sweepExecution(
           part: {
             index,
             bucket,
-            key: `${stagingPrefix(run)}part-${String(index).padStart(4, '0')}.csv`,
-            mapKey: `${stagingPrefix(run)}lines.csv`,
+            key: partKey(run, index),
+            mapKey: lineMapKey(run),
             rows: 0,
             bytes: 0,
           },
@@ -342,7 +343,7 @@ export async function sweepExecution(
   // 2. No outcome lost.
   if (reported)
     return { run, status, action: 'reported-by-workflow', stoppedJobs, outcome: 'none' };
-  const key = `${reportPrefix(run)}outcome.json`;
+  const key = outcomeKey(run);
   const existing = bucket ? await readOutcome(deps, bucket, key) : undefined;
   const notify = (facts.reportState?.options ?? facts.prepared?.options)?.notify ?? true;
   if (existing) {

@@ -21,6 +21,7 @@ import {
   type StartedRun,
   startLocalTwin,
 } from '../../src/local/twin.ts';
+import { outcomeKey } from '../../src/workflow/keys.ts';
 import type { Outcome } from '../../src/workflow/types.ts';
 import type { Execution, HistoryEvent } from '../../twin/sfn/index.ts';
 
@@ -126,7 +127,7 @@ export async function startFixture(options: Partial<LocalTwinOptions> = {}): Pro
   };
   f.readOutcome = async (run) => {
     try {
-      return JSON.parse(await f.readText(`reports/${run}/outcome.json`)) as Outcome;
+      return JSON.parse(await f.readText(outcomeKey(run))) as Outcome;
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;

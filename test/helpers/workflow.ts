@@ -13,6 +13,7 @@ import {
   type StartedRun,
   startLocalTwin,
 } from '../../src/local/twin.ts';
+import { outcomeKey } from '../../src/workflow/keys.ts';
 import type { Outcome } from '../../src/workflow/types.ts';
 import type { Execution, HistoryEvent } from '../../twin/sfn/index.ts';
 
@@ -93,9 +94,7 @@ export async function startWorkflowFixture(
       const history = twin.sfn.history(executionArn);
       let outcome: Outcome | undefined;
       try {
-        outcome = JSON.parse(
-          await fixture.readText(`reports/${execution.name}/outcome.json`),
-        ) as Outcome;
+        outcome = JSON.parse(await fixture.readText(outcomeKey(execution.name))) as Outcome;
       } catch {
         outcome = undefined;
       }
