@@ -19,7 +19,8 @@ let overrides: Partial<FunctionDeps> = {};
 export function functionDeps(): FunctionDeps {
   cached ??= {
     ...createClients(),
-    config: readFunctionConfig(),
+    // Read from the environment only when the host has not handed the settings in.
+    config: overrides.config ?? readFunctionConfig(),
     upload: putToPresignedUrl,
     now: Date.now,
     log: (message) => console.log(message),
@@ -29,15 +30,12 @@ export function functionDeps(): FunctionDeps {
 }
 
 /**
- * Replaces some dependencies of every function in this process, for the local twin: its virtual
- * clock, or a log that goes to the twin's own sink. Clients are rebuilt on the next call.
+ * Replaces some dependencies of every function in this process, for the local twin's host: the
+ * settings and the clients that reach the twin (instead of the process environment), its
+ * virtual clock, a log that goes to the twin's own sink. What is not replaced is built on the
+ * next call.
  */
 export function overrideFunctionDeps(partial: Partial<FunctionDeps>): void {
   overrides = partial;
-  cached = undefined;
-}
-
-/** Forgets the cached clients, so a process that moves the endpoints (the local twin) builds new ones. */
-export function resetFunctionDeps(): void {
   cached = undefined;
 }

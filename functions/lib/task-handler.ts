@@ -1,10 +1,19 @@
 import middy from '@middy/core';
+import { type ConfigWith, type RequiredSetting, requireSettings } from '../../src/config.ts';
 import { type FunctionDeps, functionDeps } from './deps.ts';
 import { transientErrorsAsOneName } from './transient-errors.ts';
+
+/** A function's dependencies, with the settings it declared it needs known to be set. */
+export type TaskDeps<K extends RequiredSetting> = FunctionDeps & { config: ConfigWith<K> };
 
 /**
  * Every function's Lambda handler: middy around one core function of src/, which gets the
  * cold-start dependencies. The middlewares every function shares are added here, once.
+ *
+ * `needs` names the settings without a default the function cannot run without
+ * (src/config.ts, REQUIRED_SETTINGS): a missing one fails the invocation with a message that
+ * names its variable, before any service is called. The handler carries them as `needs`, so the
+ * deployment's test can check the stack sets them.
  *
  * `timeoutEarlyInMillis: 0` turns off middy's early timeout. Left on, it would throw an error
  * named `TimeoutError` a few milliseconds before Lambda's own timeout; that is also the name of
@@ -13,10 +22,15 @@ import { transientErrorsAsOneName } from './transient-errors.ts';
  * it off, Lambda's own timeout ends the invocation (`Sandbox.Timedout`), which no Retry matches
  * and every Catch handles.
  */
-export function taskHandler<Event, Result>(
-  run: (event: Event, deps: FunctionDeps) => Promise<Result>,
+export function taskHandler<Event, Result, K extends RequiredSetting = never>(
+  run: (event: Event, deps: TaskDeps<K>) => Promise<Result>,
+  { needs = [] }: { needs?: readonly K[] } = {},
 ) {
-  return middy<Event, Result>({ timeoutEarlyInMillis: 0 })
+  const handler = middy<Event, Result>({ timeoutEarlyInMillis: 0 })
     .use(transientErrorsAsOneName())
-    .handler((event) => run(event, functionDeps()));
+    .handler((event) => {
+      const deps = functionDeps();
+      return run(event, { ...deps, config: requireSettings(deps.config, needs) });
+    });
+  return Object.assign(handler, { needs });
 }

@@ -6,6 +6,7 @@ import {
 import { startCognitoTwin } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
 import type { EnvConfig } from '../config.ts';
+import { LOCAL_CREDENTIALS } from '../local/twin.ts';
 import { UsageError } from './errors.ts';
 
 /** The pool the local twin uses when a command names none. */
@@ -19,7 +20,7 @@ export interface CognitoTarget {
   close(): Promise<void>;
 }
 
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export { LOCAL_CREDENTIALS };
 
 /** Creates a pool as the local twin's default: email as the auto-verified attribute, as most migrations have. */
 export async function createLocalPool(

@@ -21,6 +21,8 @@ import {
   type TaskHandler,
   type VirtualClock,
 } from '../../twin/index.ts';
+import { type ClientOptions, createClients } from '../aws/clients.ts';
+import { readFunctionConfig } from '../config.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
 import {
@@ -40,6 +42,8 @@ export const OUTCOME_TOPIC = 'import-outcomes';
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 export const LOGS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/cognito-import-logs`;
+/** The twin accepts any credentials; these are the ones its own clients and `serve` use. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
 
@@ -75,8 +79,14 @@ export interface LocalTwinOptions {
   cognito?: { knobs?: Partial<Knobs>; pace?: Partial<Pace> };
   /** Files copied into the bucket folder by hand start runs too. */
   watch?: boolean;
-  /** Extra settings for the functions (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …). */
+  /**
+   * Extra settings for the functions, as the variables serverless.yml would set
+   * (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …): read by src/config.ts like the real ones,
+   * never written to the process environment.
+   */
   functionEnv?: Record<string, string>;
+  /** How the functions' SDK clients retry; the SDK's standard strategy unless given. */
+  retryStrategy?: ClientOptions['retryStrategy'];
   /** The functions' log lines (counts and ids only); dropped unless given. */
   log?: (line: string) => void;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
@@ -117,7 +127,7 @@ export interface LocalTwin {
   bucket: string;
   stateMachineArn: string;
   topicArn: string;
-  /** The environment that points the SDKs, the AWS CLI and the functions at this twin. */
+  /** The environment that points the SDKs and the AWS CLI at this twin (`serve` prints it). */
   env: Record<string, string>;
   /** Runs the starter started for objects that landed in the bucket; what the sweeper did. */
   events: EventEmitter<TwinEvents>;
@@ -155,8 +165,8 @@ const lambdaContext = (functionName: string) => ({
 /**
  * Starts the whole local twin in-process: Cognito (with CloudWatch Logs), S3, Step Functions and
  * the outcome topic, each on its own 127.0.0.1 port and all under one data folder. The state
- * machine is the deployed ASL file; each Task runs the same handler as in AWS, which reaches the
- * twin through the standard `AWS_ENDPOINT_URL_*` variables; an object created under `incoming/`
+ * machine is the deployed ASL file; each Task runs the same handler as in AWS, handed clients
+ * that reach the twin and the settings serverless.yml would give it; an object created under `incoming/`
  * with a `.csv` suffix (the EventBridge rule's filter) is handed to the starter function.
  */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
@@ -264,24 +274,36 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     started.push(s3);
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: cognito.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: sfn.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
     };
-    // The functions run in this process, configured as serverless.yml configures them in AWS.
-    Object.assign(process.env, env, {
+    // The functions run in this process, configured as serverless.yml configures them in AWS,
+    // but handed their settings and clients directly: the process environment stays the user's.
+    const config = readFunctionConfig({
       OUTCOME_TOPIC_ARN: topicArn,
       STATE_MACHINE_ARN: stateMachineArn,
       COGNITO_LOGS_ROLE_ARN: LOGS_ROLE_ARN,
       ...options.functionEnv,
     });
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
     overrideFunctionDeps({
+      ...createClients({
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        endpoints: {
+          cognito: cognito.endpoint,
+          logs: cognito.endpoint,
+          s3: s3.endpoint,
+          sfn: sfn.endpoint,
+          sns: sns.endpoint,
+        },
+        ...(options.retryStrategy ? { retryStrategy: options.retryStrategy } : {}),
+      }),
+      config,
       ...(clock ? { now: clock.now } : {}),
       log: (line) => {
         options.log?.(line);

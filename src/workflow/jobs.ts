@@ -10,7 +10,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { errorMessage, errorName, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import { isActive, jobFacts, stopOrDescribe } from '../cognito/import-job.ts';
-import type { FunctionConfig } from '../config.ts';
+import type { ConfigWith } from '../config.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
 import type { JobState, PartItem } from './types.ts';
 import type { Uploader } from './upload.ts';
@@ -21,9 +21,13 @@ export interface JobDeps {
   sfn?: Pick<SFNClient, 'send'>;
   s3: Pick<S3Client, 'send'>;
   upload: Uploader;
-  config: Pick<FunctionConfig, 'logsRoleArn'>;
   now: () => number;
   log?: (message: string) => void;
+}
+
+/** CreateImportJob also needs the role Cognito writes the job's logs with. */
+export interface CreateJobDeps extends JobDeps {
+  config: Pick<ConfigWith<'logsRoleArn'>, 'logsRoleArn'>;
 }
 
 /**
@@ -59,9 +63,10 @@ function requireJob(item: PartItem): JobState {
  * this task, which makes a new job (the abandoned one expires on its own: Cognito cannot stop a
  * job that never started).
  *
- * @throws UploadExpiredError, UploadFailedError; the SDK's throttling and service errors.
+ * @throws UploadExpiredError, UploadFailedError, TransientServiceError (see upload.ts); the SDK's
+ *   errors.
  */
-export async function createImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
+export async function createImportJob(item: PartItem, deps: CreateJobDeps): Promise<JobState> {
   const object = await deps.s3.send(
     new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
   );
@@ -202,16 +207,22 @@ export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobS
   };
 }
 
+/** What StopAfterError did: whether it stopped the part's job, and the job's status. */
+export interface StopAfterErrorResult {
+  jobId?: string;
+  stopped: boolean;
+  status?: string;
+  /** Why nothing was stopped, when that is not the job's status. */
+  note?: string;
+}
+
 /**
  * StopAfterError: after any failure once a job exists, stops that job if it may still run, so no
  * failed part leaves an import job running. Throttling and service faults are thrown, for the
  * state machine to retry (swallowed, they left the job running: a burst of throttling on
  * StopUserImportJob was enough); anything else is reported, not thrown.
  */
-export async function stopAfterError(
-  item: PartItem,
-  deps: JobDeps,
-): Promise<{ jobId?: string; stopped: boolean; status?: string; note?: string }> {
+export async function stopAfterError(item: PartItem, deps: JobDeps): Promise<StopAfterErrorResult> {
   const job = item.job;
   if (!job?.jobId) return { stopped: false, note: 'no import job existed' };
   try {

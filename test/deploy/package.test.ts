@@ -27,7 +27,11 @@ import {
   SERVICE,
   STAGE,
 } from '../../scripts/packaging.ts';
-import { MAX_DEADLINE_SECONDS, readFunctionConfig } from '../../src/config.ts';
+import {
+  MAX_DEADLINE_SECONDS,
+  type RequiredSetting,
+  readFunctionConfig,
+} from '../../src/config.ts';
 import { RETRIED_ERRORS, TRANSIENT_RETRY } from '../../src/errors.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
@@ -442,7 +446,7 @@ describe('functions', () => {
     expect(resource(functionId('validateCsv')).Properties.MemorySize).toBeGreaterThanOrEqual(1769);
   });
 
-  it('hands every function the settings readFunctionConfig reads, with the stack defaults', () => {
+  it('hands every function the settings readFunctionConfig reads, with the stack defaults', async () => {
     const parameters = template.Parameters ?? {};
     const fake: Record<string, string> = {
       'CognitoImportLogsRole.Arn': 'arn:aws:iam::123456789012:role/logs',
@@ -481,7 +485,11 @@ describe('functions', () => {
               ? String(parameters[ref].Default)
               : (fake[ref] ?? `unresolved ${ref}`);
       }
-      const config = readFunctionConfig(env);
+      // The settings the function's handler declares it cannot run without are all set.
+      const { handler } = (await import(`../../${FUNCTION_HANDLERS[key]}`)) as {
+        handler: { needs: readonly RequiredSetting[] };
+      };
+      const config = readFunctionConfig(env, handler.needs);
       expect(config, key).toMatchObject({
         defaultOptions: { invalidRows: 'reject', notify: true, deadlineSeconds: 21_600 },
         logsRoleArn: fake['CognitoImportLogsRole.Arn'],
