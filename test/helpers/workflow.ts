@@ -7,6 +7,7 @@ import {
   type CreateUserPoolCommandInput,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import {
   type LocalTwin,
   type LocalTwinOptions,
@@ -44,7 +45,14 @@ export async function startWorkflowFixture(
   options: Partial<LocalTwinOptions> = {},
 ): Promise<WorkflowFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'workflow-'));
-  const twin = await startLocalTwin({ dataDir, waitScale: 0.001, ...options });
+  const twin = await startLocalTwin({
+    dataDir,
+    waitScale: 0.001,
+    // The SDK's own three tries, without its real-time backoff: the state machine's retries,
+    // which tests assert, run on the twin's scaled waits.
+    retryStrategy: new ConfiguredRetryStrategy(3, () => 0),
+    ...options,
+  });
   const config = {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
