@@ -14,17 +14,23 @@ const tier = (name: string, include: string[], extra: object = {}) => ({
 
 export default defineConfig({
   test: {
-    setupFiles: ['test/setup.ts', 'test/hardening/capture.setup.ts'],
+    setupFiles: [
+      'test/setup.ts',
+      'test/hardening/capture.setup.ts',
+      'test/model/recorder.setup.ts',
+    ],
     // The leak scan's capture: every log line of the run goes to one file that the leak-scan
-    // project reads once every other project is done (capture.global.ts names the file).
-    globalSetup: ['test/hardening/capture.global.ts'],
+    // project reads once every other project is done (capture.global.ts names the file). The
+    // model check: every answer of the twin's Cognito API is checked against the service model
+    // (test/model; its summary is recorder.global.ts's).
+    globalSetup: ['test/hardening/capture.global.ts', 'test/model/recorder.global.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
       tier('unit', ['test/unit/**/*.test.ts']),
       tier('workflow', ['test/workflow/**/*.test.ts']),
       tier('deploy', ['test/deploy/**/*.test.ts']),
-      tier('twin', ['test/twin/**/*.test.ts']),
+      tier('twin', ['test/twin/**/*.test.ts', 'test/model/**/*.test.ts']),
       tier('e2e', ['test/e2e/**/*.test.ts']),
       tier('hardening', ['test/hardening/**/*.test.ts'], {
         exclude: ['test/hardening/leak-scan.test.ts'],

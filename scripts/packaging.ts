@@ -43,6 +43,7 @@ export interface CfnResource {
   DependsOn?: string | string[];
   Condition?: string;
   DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 export interface CfnTemplate {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { type AllowedPools, parseAllowedPools } from './cognito/allowed-pools.ts';
 
 /**
  * The only place that reads `process.env`. Functions and the CLI read their settings here once
@@ -12,6 +13,8 @@ export interface EnvConfig {
   defaultUserPoolId?: string;
   /** The state machine `start` and `status` use when no flag names one. */
   stateMachineArn?: string;
+  /** ALLOWED_USER_POOLS as given, for the local twin's functions (checked where it is used). */
+  allowedUserPools?: string;
 }
 
 export const DEFAULT_DATA_DIR = '.cognito-import';
@@ -43,6 +46,7 @@ export function readEnvConfig(
       env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER || env.AWS_ENDPOINT_URL,
     ),
     ...sharedSettings(env),
+    ...(env.ALLOWED_USER_POOLS ? { allowedUserPools: env.ALLOWED_USER_POOLS } : {}),
   };
 }
 
@@ -67,6 +71,8 @@ export interface ImportOptions {
 export interface FunctionConfig {
   /** The pool for keys directly under `incoming/`. */
   defaultUserPoolId?: string;
+  /** The pools runs may import into (ALLOWED_USER_POOLS; `tagged` unless set). */
+  allowedUserPools: AllowedPools;
   defaultOptions: ImportOptions;
   /** The role Cognito assumes to write the import's CloudWatch Logs. */
   logsRoleArn?: string;
@@ -162,6 +168,7 @@ export function readFunctionConfig<K extends RequiredSetting = never>(
   return requireSettings(
     {
       ...shared,
+      allowedUserPools: parseAllowedPools(env.ALLOWED_USER_POOLS),
       defaultOptions: { invalidRows, notify: env.NOTIFY !== 'false', deadlineSeconds },
       ...(env.COGNITO_LOGS_ROLE_ARN ? { logsRoleArn: env.COGNITO_LOGS_ROLE_ARN } : {}),
       ...(env.OUTCOME_TOPIC_ARN ? { topicArn: env.OUTCOME_TOPIC_ARN } : {}),

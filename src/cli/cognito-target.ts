@@ -5,6 +5,12 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startCognitoTwin } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
+import {
+  ALLOWED_TAG_KEY,
+  formatAllowedPools,
+  parseAllowedPools,
+} from '../cognito/allowed-pools.ts';
+import { isUserPoolId } from '../cognito/pool-id.ts';
 import type { EnvConfig } from '../config.ts';
 import { LOCAL_CREDENTIALS } from '../local/twin.ts';
 import { UsageError } from './errors.ts';
@@ -22,7 +28,11 @@ export interface CognitoTarget {
 
 export { LOCAL_CREDENTIALS };
 
-/** Creates a pool as the local twin's default: email as the auto-verified attribute, as most migrations have. */
+/**
+ * Creates a pool as the local twin's default: email as the auto-verified attribute, as most
+ * migrations have, and tagged `cognito-import:allowed=true`, so that the pipeline (which, as on
+ * AWS, imports only into tagged pools unless told otherwise) may import into it.
+ */
 export async function createLocalPool(
   cognito: CognitoIdentityProviderClient,
   name: string,
@@ -32,6 +42,7 @@ export async function createLocalPool(
       PoolName: name,
       AutoVerifiedAttributes: ['email'],
       UsernameConfiguration: { CaseSensitive: false },
+      UserPoolTags: { [ALLOWED_TAG_KEY]: 'true' },
     }),
   );
   return UserPool?.Id as string;
@@ -92,9 +103,23 @@ export async function cognitoTarget(config: EnvConfig, aws: boolean): Promise<Co
   };
 }
 
+/** Checks an allowed-pools setting (`--allowed-pools`, ALLOWED_USER_POOLS) before the twin starts. */
+export function checkAllowedPools(value: string | undefined): string {
+  try {
+    return formatAllowedPools(parseAllowedPools(value));
+  } catch (error) {
+    throw new UsageError(
+      (error as Error).message.replace(
+        'ALLOWED_USER_POOLS',
+        '--allowed-pools (or ALLOWED_USER_POOLS)',
+      ),
+    );
+  }
+}
+
 /** Checks a pool id's shape before any call, so a typo gets a usage error (exit 2), not a stack trace. */
 export function checkPoolId(value: string | undefined): string | undefined {
-  if (value !== undefined && !/^[\w-]+_[0-9a-zA-Z]+$/.test(value))
+  if (value !== undefined && !isUserPoolId(value))
     throw new UsageError(`"${value}" is not a user pool id: it looks like us-east-1_AbC123.`);
   return value;
 }

@@ -1,5 +1,6 @@
 import { errorMessage, errorName } from '../aws/sdk-errors.ts';
 import { type EnvConfig, readEnvConfig } from '../config.ts';
+import { CONVERT_HELP, convert } from './convert.ts';
 import { UsageError } from './errors.ts';
 import { HEADER_HELP, header } from './header.ts';
 import { type Io, processIo } from './io.ts';
@@ -24,6 +25,7 @@ Commands:
   status     show an execution and its outcome
   outcomes   list the outcome notifications the local twin received
   rehearse   take imported users through reset, first sign-in and token refresh on the local twin
+  convert    turn an Auth0, Keycloak, Supabase, Django, Firebase or other export into an import CSV
 
 Run "cognito-import <command> --help" for a command's options.`;
 
@@ -44,7 +46,7 @@ export async function main(
     }
     if (command === 'serve') {
       if (wantsHelp(rest)) return help(io, SERVE_HELP);
-      const stop = await serve(rest, io, config.dataDir);
+      const stop = await serve(rest, io, config);
       await untilSignal();
       await stop();
       return 0;
@@ -65,6 +67,8 @@ export async function main(
       return wantsHelp(rest) ? help(io, HEADER_HELP) : await header(rest, io, config);
     if (command === 'rehearse')
       return wantsHelp(rest) ? help(io, REHEARSE_HELP) : await rehearse(rest, io, config);
+    if (command === 'convert')
+      return wantsHelp(rest) ? help(io, CONVERT_HELP) : await convert(rest, io);
     throw new UsageError(`Unknown command "${command}". Run "cognito-import --help" for the list.`);
   } catch (error) {
     if (

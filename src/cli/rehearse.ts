@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -11,14 +12,16 @@ import {
   InitiateAuthCommand,
   ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { parse } from 'csv-parse/sync';
 import { type Jwk, verifyCognitoJwt } from '../../twin/index.ts';
-import { isAwsError } from '../aws/sdk-errors.ts';
+import { errorMessage, errorName, isAwsError } from '../aws/sdk-errors.ts';
 import type { EnvConfig } from '../config.ts';
 import { checkPoolId, cognitoTarget } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
+import { requireFile } from './files.ts';
 import type { Io } from './io.ts';
 
-export const REHEARSE_HELP = `Usage: cognito-import rehearse --pool <id> [--users N] [--data-dir DIR] [--json]
+export const REHEARSE_HELP = `Usage: cognito-import rehearse --pool <id> [--users N] [--passwords FILE] [--data-dir DIR] [--json]
 
 Rehearses on the local twin what imported users go through after a migration. It takes N users of
 the pool that are RESET_REQUIRED (imported without a password hash) through:
@@ -33,9 +36,15 @@ every user made it, 1 otherwise, 2 on a usage or setup error.
 The rehearsed users end CONFIRMED with random passwords that nobody keeps: rehearse on a copy of
 the data folder, or import again to start over. Passwords, codes and tokens are never printed.
 
+With --passwords FILE it rehearses users imported with their password hash instead: FILE is a CSV
+with a header row "username,password" (test accounts whose passwords you know), and each user is
+taken through a wrong password refused, a sign-in with the old password (USER_PASSWORD_AUTH, as
+SRP is not available before the first sign-in), the tokens verified, and a refresh.
+
 Options:
   --pool <id>      the user pool (required)
   --users N        how many users to take (default 5, at most 1000)
+  --passwords FILE rehearse the users of FILE (username,password) with their old passwords
   --data-dir DIR   the local twin's data folder (default: .cognito-import); when the environment
                    points the SDK at a twin run by serve, that twin is used
   --json           print the report as JSON
@@ -50,7 +59,14 @@ const STEPS = [
   ['tokens-verified', 'tokens verified (JWKS)'],
   ['refresh', 'refresh, tokens verified'],
 ] as const;
-type StepName = (typeof STEPS)[number][0];
+/** The steps of a user imported with a password hash, who keeps the password. */
+const KEPT_PASSWORD_STEPS = [
+  ['wrong-password-refused', 'wrong password refused'],
+  ['old-password-sign-in', 'sign-in with the old password'],
+  ['tokens-verified', 'tokens verified (JWKS)'],
+  ['refresh', 'refresh, tokens verified'],
+] as const;
+type StepName = (typeof STEPS)[number][0] | (typeof KEPT_PASSWORD_STEPS)[number][0];
 
 /** Why a step failed: an error name (or the rehearsal's own kind) and a message without secrets. */
 interface Failure {
@@ -69,6 +85,8 @@ interface StepReport {
 export interface RehearsalReport {
   userPoolId: string;
   where: string;
+  /** `reset`: RESET_REQUIRED users through a reset; `passwords`: users who kept their password. */
+  mode: 'reset' | 'passwords';
   requested: number;
   users: number;
   madeIt: number;
@@ -86,8 +104,7 @@ class StepFailed extends Error {
 /** A service error as kind and message; the twin's messages carry no password, code or token. */
 function asFailure(error: unknown): Failure {
   if (error instanceof StepFailed) return error.failure;
-  const e = error as { name?: string; message?: string };
-  return { kind: e.name ?? 'Error', message: e.message ?? String(error) };
+  return { kind: errorName(error) || 'Error', message: errorMessage(error) || String(error) };
 }
 
 /** A password any Cognito policy takes: upper, lower, digit, symbol, and long enough. */
@@ -126,12 +143,14 @@ export async function rehearse(argv: string[], io: Io, config: EnvConfig): Promi
     options: {
       pool: { type: 'string' },
       users: { type: 'string' },
+      passwords: { type: 'string' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
     },
     strict: true,
   });
   const poolId = checkPoolId(values.pool);
+  const known = values.passwords ? await readPasswords(values.passwords) : undefined;
   if (!poolId) throw new UsageError('Name the user pool to rehearse with --pool.');
   const requested = Number(values.users ?? '5');
   if (!/^\d+$/.test(values.users ?? '5') || requested < 1 || requested > 1000)
@@ -153,8 +172,9 @@ export async function rehearse(argv: string[], io: Io, config: EnvConfig): Promi
       poolId,
       origin,
       where: target.where,
-      requested,
+      requested: known ? known.length : requested,
       minimumLength,
+      ...(known ? { known } : {}),
     });
     if (values.json) io.out(JSON.stringify(report, null, 2));
     else print(io, report);
@@ -162,6 +182,21 @@ export async function rehearse(argv: string[], io: Io, config: EnvConfig): Promi
   } finally {
     await target.close();
   }
+}
+
+/** The test accounts of a `username,password` CSV; never printed. */
+async function readPasswords(path: string): Promise<{ username: string; password: string }[]> {
+  const file = requireFile(path, 'passwords file');
+  let rows: Record<string, string>[];
+  try {
+    rows = parse(await readFile(file.path), { columns: true, bom: true, skip_empty_lines: true });
+  } catch {
+    throw new UsageError(`${path}: not a CSV with a header row "username,password".`);
+  }
+  if (rows.length === 0 || !('username' in (rows[0] ?? {})) || !('password' in (rows[0] ?? {})))
+    throw new UsageError(`${path}: the CSV needs the columns username and password, and a row.`);
+  if (rows.length > 1000) throw new UsageError(`${path}: at most 1000 users.`);
+  return rows.map((r) => ({ username: r.username ?? '', password: r.password ?? '' }));
 }
 
 async function resetRequiredUsers(
@@ -194,16 +229,23 @@ async function run(
     where: string;
     requested: number;
     minimumLength: number;
+    /** Users who kept their password, and the password: rehearse their sign-in instead. */
+    known?: { username: string; password: string }[];
   },
 ): Promise<RehearsalReport> {
-  const { poolId, origin } = options;
+  const { poolId, origin, known } = options;
+  const stepList = known ? KEPT_PASSWORD_STEPS : STEPS;
   const steps = new Map<StepName, StepReport>(
-    STEPS.map(([step, label]) => [step, { step, label, attempted: 0, passed: 0, errors: [] }]),
+    stepList.map(([step, label]) => [step, { step, label, attempted: 0, passed: 0, errors: [] }]),
   );
-  const usernames = await resetRequiredUsers(cognito, poolId, options.requested);
+  const oldPasswords = new Map(known?.map((k) => [k.username, k.password]));
+  const usernames = known
+    ? known.map((k) => k.username)
+    : await resetRequiredUsers(cognito, poolId, options.requested);
   const report: RehearsalReport = {
     userPoolId: poolId,
     where: options.where,
+    mode: known ? 'passwords' : 'reset',
     requested: options.requested,
     users: usernames.length,
     madeIt: 0,
@@ -259,65 +301,7 @@ async function run(
       let code = '';
       let refreshToken = '';
       let verifyPair: [string, string] = ['', ''];
-      const attempts: [StepName, () => Promise<void>][] = [
-        [
-          'reset-required',
-          async () => {
-            try {
-              await signIn(cognito, clientId, username, newPassword(options.minimumLength));
-            } catch (error) {
-              if (isAwsError(error, 'PasswordResetRequiredException')) return;
-              throw error;
-            }
-            throw new StepFailed({
-              kind: 'NotRefused',
-              message: 'the sign-in of a RESET_REQUIRED user was not refused',
-            });
-          },
-        ],
-        [
-          'forgot-password',
-          async () => {
-            await cognito.send(
-              new ForgotPasswordCommand({ ClientId: clientId, Username: username }),
-            );
-          },
-        ],
-        [
-          'mailbox-code',
-          async () => {
-            code = await mailboxCode(origin, poolId, username);
-          },
-        ],
-        [
-          'confirm-forgot-password',
-          async () => {
-            await cognito.send(
-              new ConfirmForgotPasswordCommand({
-                ClientId: clientId,
-                Username: username,
-                ConfirmationCode: code,
-                Password: password,
-              }),
-            );
-          },
-        ],
-        [
-          'first-sign-in',
-          async () => {
-            const out = await signIn(cognito, clientId, username, password);
-            const result = out.AuthenticationResult;
-            if (!result?.IdToken || !result.AccessToken || !result.RefreshToken)
-              throw new StepFailed({
-                kind: out.ChallengeName ?? 'NoTokens',
-                message: out.ChallengeName
-                  ? `the sign-in answered the ${out.ChallengeName} challenge instead of tokens`
-                  : 'the sign-in answered no tokens',
-              });
-            verifyPair = [result.IdToken, result.AccessToken];
-            refreshToken = result.RefreshToken;
-          },
-        ],
+      const afterSignIn: [StepName, () => Promise<void>][] = [
         [
           'tokens-verified',
           async () => {
@@ -345,6 +329,104 @@ async function run(
           },
         ],
       ];
+      const oldPassword = oldPasswords.get(username);
+      const attempts: [StepName, () => Promise<void>][] =
+        oldPassword === undefined
+          ? [
+              [
+                'reset-required',
+                async () => {
+                  try {
+                    await signIn(cognito, clientId, username, newPassword(options.minimumLength));
+                  } catch (error) {
+                    if (isAwsError(error, 'PasswordResetRequiredException')) return;
+                    throw error;
+                  }
+                  throw new StepFailed({
+                    kind: 'NotRefused',
+                    message: 'the sign-in of a RESET_REQUIRED user was not refused',
+                  });
+                },
+              ],
+              [
+                'forgot-password',
+                async () => {
+                  await cognito.send(
+                    new ForgotPasswordCommand({ ClientId: clientId, Username: username }),
+                  );
+                },
+              ],
+              [
+                'mailbox-code',
+                async () => {
+                  code = await mailboxCode(origin, poolId, username);
+                },
+              ],
+              [
+                'confirm-forgot-password',
+                async () => {
+                  await cognito.send(
+                    new ConfirmForgotPasswordCommand({
+                      ClientId: clientId,
+                      Username: username,
+                      ConfirmationCode: code,
+                      Password: password,
+                    }),
+                  );
+                },
+              ],
+              [
+                'first-sign-in',
+                async () => {
+                  const out = await signIn(cognito, clientId, username, password);
+                  const result = out.AuthenticationResult;
+                  if (!result?.IdToken || !result.AccessToken || !result.RefreshToken)
+                    throw new StepFailed({
+                      kind: out.ChallengeName ?? 'NoTokens',
+                      message: out.ChallengeName
+                        ? `the sign-in answered the ${out.ChallengeName} challenge instead of tokens`
+                        : 'the sign-in answered no tokens',
+                    });
+                  verifyPair = [result.IdToken, result.AccessToken];
+                  refreshToken = result.RefreshToken;
+                },
+              ],
+              ...afterSignIn,
+            ]
+          : [
+              [
+                'wrong-password-refused',
+                async () => {
+                  try {
+                    await signIn(cognito, clientId, username, `${oldPassword}-not-it`);
+                  } catch (error) {
+                    if (isAwsError(error, 'NotAuthorizedException')) return;
+                    throw error;
+                  }
+                  throw new StepFailed({
+                    kind: 'NotRefused',
+                    message: 'a wrong password was not refused',
+                  });
+                },
+              ],
+              [
+                'old-password-sign-in',
+                async () => {
+                  const out = await signIn(cognito, clientId, username, oldPassword);
+                  const result = out.AuthenticationResult;
+                  if (!result?.IdToken || !result.AccessToken || !result.RefreshToken)
+                    throw new StepFailed({
+                      kind: out.ChallengeName ?? 'NoTokens',
+                      message: out.ChallengeName
+                        ? `the sign-in answered the ${out.ChallengeName} challenge instead of tokens`
+                        : 'the sign-in answered no tokens',
+                    });
+                  verifyPair = [result.IdToken, result.AccessToken];
+                  refreshToken = result.RefreshToken;
+                },
+              ],
+              ...afterSignIn,
+            ];
       let madeIt = true;
       for (const [name, attempt] of attempts) {
         const step = steps.get(name) as StepReport;
@@ -414,6 +496,8 @@ function print(io: Io, report: RehearsalReport): void {
       io.out(`    ×${error.count} ${error.kind}, first: ${error.first}`);
   }
   io.out(
-    `${report.madeIt} of ${report.users} users made it from RESET_REQUIRED to a refreshed session.`,
+    report.mode === 'passwords'
+      ? `${report.madeIt} of ${report.users} users signed in with their old password and refreshed.`
+      : `${report.madeIt} of ${report.users} users made it from RESET_REQUIRED to a refreshed session.`,
   );
 }

@@ -6,17 +6,23 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { HistoryEvent } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
 import { isAwsError } from '../aws/sdk-errors.ts';
+import { ALLOWED_TAG_KEY } from '../cognito/allowed-pools.ts';
 import type { EnvConfig } from '../config.ts';
 import { type LocalTwin, type StartedRun, startLocalTwin } from '../local/twin.ts';
 import { outcomeKey } from '../workflow/keys.ts';
 import type { Outcome } from '../workflow/types.ts';
-import { checkPoolId, createLocalPool, LOCAL_CREDENTIALS } from './cognito-target.ts';
+import {
+  checkAllowedPools,
+  checkPoolId,
+  createLocalPool,
+  LOCAL_CREDENTIALS,
+} from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import { requireFile } from './files.ts';
 import type { Io } from './io.ts';
 import { progressView } from './progress.ts';
 
-export const RUN_HELP = `Usage: cognito-import run <file.csv> [--pool <id>] [--invalid-rows reject|skip] [--data-dir DIR] [--json]
+export const RUN_HELP = `Usage: cognito-import run <file.csv> [--pool <id>] [--invalid-rows reject|skip] [--allowed-pools tagged|any|<ids>] [--data-dir DIR] [--json]
 
 Imports one CSV end to end on the local twin, the way it runs in AWS: the file lands in the local
 bucket under incoming/<pool>/, the object-created event starts the state machine through the
@@ -24,8 +30,12 @@ starter, and the import job runs in the local Cognito. Waits run compressed. Exi
 outcome is SUCCEEDED, 1 for any other outcome, 2 on a usage or setup error.
 
 Options:
-  --pool <id>                 a pool of the local twin (default: a new pool with email auto-verified)
+  --pool <id>                 a pool of the local twin (default: a new pool with email auto-verified,
+                              tagged cognito-import:allowed=true)
   --invalid-rows reject|skip  reject (default): any invalid row rejects the file; skip: import the valid rows
+  --allowed-pools SETTING     the pools the pipeline may import into, as on AWS: tagged (default: pools
+                              tagged cognito-import:allowed=true), a comma-separated list of pool ids, or
+                              any (dangerous on AWS); default $ALLOWED_USER_POOLS, else tagged
   --data-dir DIR              the local twin's data folder (default: .cognito-import)
   --json                      print only the outcome JSON
   -h, --help                  this help`;
@@ -58,6 +68,7 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
     options: {
       pool: { type: 'string' },
       'invalid-rows': { type: 'string' },
+      'allowed-pools': { type: 'string' },
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -69,12 +80,14 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
   const policy = values['invalid-rows'] ?? 'reject';
   if (policy !== 'reject' && policy !== 'skip')
     throw new UsageError('--invalid-rows must be reject or skip.');
+  const allowedUserPools = checkAllowedPools(values['allowed-pools'] ?? config.allowedUserPools);
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : config.dataDir;
   const started = Date.now();
   const listeners = new Map<string, (event: HistoryEvent) => void>();
   const twin = await startLocalTwin({
     dataDir,
     waitScale: WAIT_SCALE,
+    allowedUserPools,
     functionEnv: { INVALID_ROWS_POLICY: policy },
     onHistoryEvent: (arn, event) => listeners.get(arn)?.(event),
   });
@@ -89,7 +102,10 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
       await clients.cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }));
     } else {
       poolId = await createLocalPool(clients.cognito, 'cognito-import-run');
-      if (!values.json) io.err(`Created the local user pool ${poolId} (email auto-verified).`);
+      if (!values.json)
+        io.err(
+          `Created the local user pool ${poolId} (email auto-verified, tagged ${ALLOWED_TAG_KEY}=true).`,
+        );
     }
     const key = `incoming/${poolId}/${basename(file.path)}`;
     const startedRun = waitForStart(twin, key);
@@ -150,14 +166,15 @@ function printOutcome(io: Io, outcome: Outcome, bucketDir: string, elapsedMs: nu
   const where = (key: string) =>
     relative(process.cwd(), join(bucketDir, key)) || join(bucketDir, key);
   io.out(`${outcome.summary}`);
-  if (outcome.reason) io.out(`  reason: ${outcome.reason}`);
+  if (outcome.reason)
+    io.out(`  reason: ${outcome.reason}${outcome.code ? ` (${outcome.code})` : ''}`);
   if (outcome.validation)
     io.out(
       `  validation: ${outcome.validation.rows.toLocaleString('en')} rows, ${outcome.validation.invalidRows.toLocaleString('en')} invalid, ${outcome.validation.warnings.toLocaleString('en')} warnings`,
     );
   for (const job of outcome.jobs)
     io.out(
-      `  job ${job.jobId}: ${job.status}${job.completionMessage ? ` (${job.completionMessage})` : ''}`,
+      `  job ${job.jobId}: ${job.status}${job.passwordHashingAlgorithm ? ` [${job.passwordHashingAlgorithm}]` : ''}${job.completionMessage ? ` (${job.completionMessage})` : ''}`,
     );
   for (const failure of outcome.failures?.sample ?? [])
     io.out(`  line ${failure.line}: ${failure.reason}`);

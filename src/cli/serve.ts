@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ALLOWED_TAG_KEY } from '../cognito/allowed-pools.ts';
+import type { EnvConfig } from '../config.ts';
 import { startLocalTwin } from '../local/twin.ts';
+import { checkAllowedPools } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
 
-export const SERVE_HELP = `Usage: cognito-import serve [--data-dir DIR] [--port N] [--wait-scale X]
+export const SERVE_HELP = `Usage: cognito-import serve [--data-dir DIR] [--port N] [--wait-scale X] [--allowed-pools SETTING]
 
 Runs the local twin as a service until stopped (Ctrl-C), on 127.0.0.1: Cognito (with the
 CloudWatch Logs of import jobs), S3, Step Functions and the outcome topic. Prints the environment
@@ -16,6 +19,10 @@ Options:
   --port N          first of four consecutive ports: Cognito and Logs N, S3 N+1, Step Functions N+2, SNS N+3
                     (default: free ports)
   --wait-scale X    the fraction of each Wait state really slept (default 0.01; 1 is real time)
+  --allowed-pools SETTING
+                    the pools runs may import into, as on AWS: tagged (default: pools tagged
+                    cognito-import:allowed=true), a comma-separated list of pool ids, or any
+                    (dangerous on AWS); default $ALLOWED_USER_POOLS, else tagged
   -h, --help        this help`;
 
 export function parsePort(value: string | undefined): number | undefined {
@@ -27,17 +34,23 @@ export function parsePort(value: string | undefined): number | undefined {
 }
 
 /** Starts the twin and resolves once it is listening; answers a function that stops it. */
-export async function serve(argv: string[], io: Io, dataDir: string): Promise<() => Promise<void>> {
+export async function serve(
+  argv: string[],
+  io: Io,
+  config: Pick<EnvConfig, 'dataDir' | 'allowedUserPools'>,
+): Promise<() => Promise<void>> {
   const { values } = parseArgs({
     args: argv,
     options: {
       'data-dir': { type: 'string' },
       port: { type: 'string' },
       'wait-scale': { type: 'string' },
+      'allowed-pools': { type: 'string' },
     },
     strict: true,
   });
-  const dir = values['data-dir'] ? resolve(values['data-dir']) : dataDir;
+  const dir = values['data-dir'] ? resolve(values['data-dir']) : config.dataDir;
+  const allowedUserPools = checkAllowedPools(values['allowed-pools'] ?? config.allowedUserPools);
   const port = parsePort(values.port);
   const waitScale = Number(values['wait-scale'] ?? '0.01');
   if (!Number.isFinite(waitScale) || waitScale < 0 || waitScale > 1)
@@ -48,6 +61,7 @@ export async function serve(argv: string[], io: Io, dataDir: string): Promise<()
       dataDir: dir,
       waitScale,
       watch: true,
+      allowedUserPools,
       ...(port !== undefined
         ? { ports: { cognito: port, s3: port + 1, sfn: port + 2, sns: port + 3 } }
         : {}),
@@ -83,6 +97,13 @@ export async function serve(argv: string[], io: Io, dataDir: string): Promise<()
     `Bucket: ${twin.bucket}  (put CSVs under incoming/<userPoolId>/; folder: ${twin.s3.bucketDir(twin.bucket)})`,
   );
   io.err(`State machine: ${twin.stateMachineArn}`);
+  io.err(
+    allowedUserPools === 'tagged'
+      ? `Pools: runs import only into pools tagged ${ALLOWED_TAG_KEY}=true (--allowed-pools tagged)`
+      : allowedUserPools === 'any'
+        ? `Pools: runs may import into ANY pool not tagged ${ALLOWED_TAG_KEY}=false (--allowed-pools any)`
+        : `Pools: runs import only into ${allowedUserPools.split(',').join(', ')} (--allowed-pools)`,
+  );
   io.err(`Outcome topic: ${twin.topicArn}  (see them with: cognito-import outcomes)`);
   return () => twin.close();
 }

@@ -69,6 +69,13 @@ function printReport(io: Io, path: string, poolId: string, report: ValidationRep
   io.out(
     `  ${report.rows.toLocaleString('en')} rows, ${report.invalidRows.toLocaleString('en')} invalid, ${report.warnings.toLocaleString('en')} warnings, ${report.errors.toLocaleString('en')} errors`,
   );
+  if (report.passwordHashes) {
+    const groups = Object.entries(report.passwordHashes).map(
+      ([algorithm, n]) =>
+        `${algorithm === 'none' ? 'no hash' : algorithm} ${n.toLocaleString('en')}`,
+    );
+    if (groups.length > 0) io.out(`  password hashes: ${groups.join(', ')} (one import job each)`);
+  }
   const changes = Object.entries(report.normalised).filter(([, n]) => n > 0);
   if (changes.length > 0)
     io.out(`  normalised: ${changes.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);

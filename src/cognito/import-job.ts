@@ -5,6 +5,7 @@ import {
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { isAwsError } from '../aws/sdk-errors.ts';
+import type { HashingAlgorithm } from '../config.ts';
 
 export const ACTIVE_JOB_STATUSES = ['Pending', 'InProgress', 'Stopping'] as const;
 export const FINAL_JOB_STATUSES = ['Succeeded', 'Failed', 'Stopped', 'Expired'] as const;
@@ -22,6 +23,8 @@ export interface ImportJobFacts {
   importedUsers: number;
   skippedUsers: number;
   failedUsers: number;
+  /** The job's PasswordHashingAlgorithm, when it imports password hashes. */
+  passwordHashingAlgorithm?: HashingAlgorithm;
   completionMessage?: string;
   startedAt?: string;
   completedAt?: string;
@@ -36,6 +39,9 @@ export function jobFacts(job: UserImportJobType): ImportJobFacts {
     importedUsers: job.ImportedUsers ?? 0,
     skippedUsers: job.SkippedUsers ?? 0,
     failedUsers: job.FailedUsers ?? 0,
+    ...(job.PasswordHashingAlgorithm
+      ? { passwordHashingAlgorithm: job.PasswordHashingAlgorithm as HashingAlgorithm }
+      : {}),
     ...(job.CompletionMessage ? { completionMessage: job.CompletionMessage } : {}),
     ...(job.StartDate ? { startedAt: job.StartDate.toISOString() } : {}),
     ...(job.CompletionDate ? { completedAt: job.CompletionDate.toISOString() } : {}),

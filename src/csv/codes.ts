@@ -39,7 +39,6 @@ export const RULES = {
   'pool.username-attributes': { severity: 'warning', scope: 'file' },
   'verified.column-missing': { severity: 'error', scope: 'file' },
   'hash.column-missing': { severity: 'error', scope: 'file' },
-  'hash.column-unused': { severity: 'warning', scope: 'file' },
   'line.crlf': { severity: 'warning', scope: 'file' },
   'line.blank': { severity: 'warning', scope: 'row' },
   'line.too-long': { severity: 'error', scope: 'row' },
@@ -70,6 +69,7 @@ export const RULES = {
   'hash.format': { severity: 'error', scope: 'row' },
   'hash.params': { severity: 'error', scope: 'row' },
   'hash.algorithm-mismatch': { severity: 'error', scope: 'row' },
+  'hash.unrecognised': { severity: 'error', scope: 'row' },
 } as const satisfies Record<string, RuleInfo>;
 
 /** A rule code, e.g. `username.whitespace`. */
@@ -126,8 +126,6 @@ const MESSAGES: Record<RuleCode, (c: MessageContext) => string> = {
     `${at(c)}: the header has no ${c.detail} column, but the pool needs it true for every user.`,
   'hash.column-missing': (c) =>
     `${at(c)}: a password hashing algorithm (${c.detail}) is set, so the header needs a password_hash column; without it the whole job fails.`,
-  'hash.column-unused': (c) =>
-    `${at(c)}: the file has a password_hash column but no password hashing algorithm is set, so the hashes are not checked here and Cognito may ignore or refuse them.`,
   'line.crlf': (c) =>
     `${at(c)} ends with CRLF (Windows line ends); the output is written with LF. Whether Cognito accepts CRLF is not documented.`,
   'line.blank': (c) => `${at(c)} is blank; blank lines are dropped from the output.`,
@@ -184,6 +182,8 @@ const MESSAGES: Record<RuleCode, (c: MessageContext) => string> = {
     `${at(c)}: password_hash parameters are over Cognito's limits (${c.detail}).`,
   'hash.algorithm-mismatch': (c) =>
     `${at(c)}: password_hash looks like a ${c.detail} hash; every hash in one job must use the job's algorithm.`,
+  'hash.unrecognised': (c) =>
+    `${at(c)}: password_hash is in none of the formats Cognito imports (BCRYPT, SCRYPT, ARGON2ID, PBKDF2_SHA256); convert it, or leave it empty so that the user resets their password.`,
 };
 
 /**

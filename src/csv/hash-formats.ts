@@ -18,7 +18,16 @@ const ARGON2ID =
   /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
 const PBKDF2 = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9+/.=_-]+)\$([A-Za-z0-9+/.=_-]+)$/;
 
-function looksLike(value: string): PasswordHashingAlgorithm | undefined {
+/**
+ * The algorithm a `password_hash` value is written in, by its form alone (spec §1.6): `$2…$` is
+ * BCRYPT, `$argon2…$` ARGON2ID, `$pbkdf2…$` PBKDF2_SHA256, `N$r$p$…` SCRYPT. Only the family is
+ * recognised here; {@link checkPasswordHash} then says whether the value is well formed and within
+ * the limits (an `$argon2i$` hash is recognised as ARGON2ID, and then fails its format check).
+ *
+ * @param value - the logical cell value (commas unescaped)
+ * @returns the algorithm, or undefined for a value in none of Cognito's formats
+ */
+export function detectPasswordHash(value: string): PasswordHashingAlgorithm | undefined {
   if (/^\$2[abxy]?\$/.test(value)) return 'BCRYPT';
   if (value.startsWith('$argon2')) return 'ARGON2ID';
   if (value.startsWith('$pbkdf2')) return 'PBKDF2_SHA256';
@@ -27,7 +36,7 @@ function looksLike(value: string): PasswordHashingAlgorithm | undefined {
 }
 
 function bad(algorithm: PasswordHashingAlgorithm, value: string): HashCheck {
-  const other = looksLike(value);
+  const other = detectPasswordHash(value);
   if (other && other !== algorithm) {
     return { ok: false, code: 'hash.algorithm-mismatch', detail: other };
   }

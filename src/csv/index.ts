@@ -11,7 +11,7 @@ export {
   type Scope,
   type Severity,
 } from './codes.ts';
-export { checkPasswordHash, type HashCheck } from './hash-formats.ts';
+export { checkPasswordHash, detectPasswordHash, type HashCheck } from './hash-formats.ts';
 export {
   type ByteSink,
   type MemorySink,

@@ -10,6 +10,8 @@
  * output.
  */
 
+import type { PasswordHashingAlgorithm } from './rules.ts';
+
 /** Where output bytes go: a part file, the line map, the rejected rows; in S3 or in memory. */
 export interface ByteSink {
   /**
@@ -316,8 +318,10 @@ for (let i = 0; i < 100; i++) {
 
 /** One part file of the split output. */
 export interface PartSummary {
-  /** 1, 2, …: the order of the parts. */
+  /** 1, 2, …: the order in which the parts were started. */
   part: number;
+  /** The algorithm of every password hash in the part; absent when the part carries none. */
+  passwordHashingAlgorithm?: PasswordHashingAlgorithm;
   /** Data rows in the part (the header not counted). */
   rows: number;
   /** Bytes in the part, header included. */
@@ -328,12 +332,25 @@ export interface PartSummary {
   lastSourceLine: number;
 }
 
+/**
+ * The part numbers of one file, shared by its splitters when rows are split by password hash
+ * algorithm: parts are numbered in the order they start, whichever splitter starts them.
+ */
+export class PartNumbering {
+  /** Every part started, in order. */
+  readonly parts: PartSummary[] = [];
+}
+
 /** Cuts rows into parts within a byte and a row limit, each starting with the header. */
 export class Splitter {
-  /** Parts started so far. */
+  /** Parts this splitter started. */
   readonly parts: PartSummary[] = [];
   /** Data row number of the last row written, within its part (1 = first data row). */
   partRow = 0;
+  /** Number of the part the last row went to. */
+  part = 0;
+  private readonly numbering: PartNumbering;
+  private readonly algorithm: PasswordHashingAlgorithm | undefined;
   private current: SinkWriter | undefined;
   private summary: PartSummary | undefined;
   private readonly queue: OutputQueue;
@@ -351,6 +368,8 @@ export class Splitter {
    *   if header plus that row do)
    * @param maxRows - most data rows a part may hold
    * @param blockSize - bytes per block
+   * @param numbering - the part numbers this splitter shares with others of the same file
+   * @param algorithm - the password hash algorithm of this splitter's rows, if any
    */
   constructor(
     queue: OutputQueue,
@@ -359,7 +378,11 @@ export class Splitter {
     maxBytes: number,
     maxRows: number,
     blockSize: number,
+    numbering: PartNumbering = new PartNumbering(),
+    algorithm?: PasswordHashingAlgorithm,
   ) {
+    this.numbering = numbering;
+    this.algorithm = algorithm;
     this.queue = queue;
     this.factory = factory;
     this.header = header;
@@ -402,12 +425,15 @@ export class Splitter {
       (s.rows > 0 && w.bytes + len > this.maxBytes)
     ) {
       w?.close();
-      const part = this.parts.length + 1;
+      const part = this.numbering.parts.length + 1;
       const factory = this.factory;
       w = new SinkWriter(this.queue, this.blockSize, () => factory(part));
       w.copy(this.header, 0, this.header.length);
       s = { part, rows: 0, bytes: 0, firstSourceLine: sourceLine, lastSourceLine: sourceLine };
+      if (this.algorithm) s.passwordHashingAlgorithm = this.algorithm;
       this.parts.push(s);
+      this.numbering.parts.push(s);
+      this.part = part;
       this.current = w;
       this.summary = s;
     }

@@ -1,5 +1,5 @@
 import { messageFor, RULES, type RuleCode, type Severity } from './codes.ts';
-import { checkPasswordHash } from './hash-formats.ts';
+import { checkPasswordHash, detectPasswordHash } from './hash-formats.ts';
 import {
   type ByteSink,
   OutputQueue,
@@ -7,8 +7,8 @@ import {
   type PartSummary,
   putInt,
   SinkWriter,
-  Splitter,
 } from './output.ts';
+import { PartGroups } from './part-groups.ts';
 import {
   CsvReader,
   FIELD_BAD_QUOTE,
@@ -22,7 +22,7 @@ import {
   type RecordHandler,
   type RecordView,
 } from './reader.ts';
-import type { CustomAttributeRule, PoolRules } from './rules.ts';
+import type { CustomAttributeRule, PasswordHashingAlgorithm, PoolRules } from './rules.ts';
 import { UsernameHasher, UsernameTable } from './username-table.ts';
 
 /**
@@ -155,6 +155,12 @@ export interface ValidationReport {
   /** Issues not listed because of the cap. */
   issuesOmitted: number;
   normalised: NormalisedCounts;
+  /**
+   * Valid rows by the algorithm of their password hash (`none`: an empty cell), when the file has
+   * a `password_hash` column. Without an algorithm in the rules, each row's algorithm is the one
+   * its hash is written in, and the rows of each algorithm go to parts of their own.
+   */
+  passwordHashes?: Partial<Record<PasswordHashingAlgorithm | 'none', number>>;
   /** Parts written, in order (empty without a part sink). */
   parts: PartSummary[];
 }
@@ -344,7 +350,7 @@ export class CsvValidator {
   private readonly partMaxRows: number;
   private readonly mapWriter: SinkWriter | undefined;
   private readonly rejectedWriter: SinkWriter | undefined;
-  private splitter: Splitter | undefined;
+  private groups: PartGroups | undefined;
 
   // The header, once read.
   private headerSeen = false;
@@ -360,6 +366,7 @@ export class CsvValidator {
   private boolCols: number[] = [];
   private isBool = new Uint8Array(0);
   private checks: Check[] = [];
+  private hashCounts: Partial<Record<PasswordHashingAlgorithm | 'none', number>> | undefined;
 
   // Usernames.
   private readonly hasher = new UsernameHasher();
@@ -390,6 +397,8 @@ export class CsvValidator {
 
   // The current row.
   private rowErrors = 0;
+  /** The algorithm of the row's password hash: the rules' own, or the one its hash is in. */
+  private rowAlgorithm: PasswordHashingAlgorithm | undefined;
   private recase = false;
   private readonly reasonCodes: RuleCode[] = [];
   private reasonCount = 0;
@@ -487,7 +496,7 @@ export class CsvValidator {
         `${bytes} bytes, over the limit of ${this.limits.maxFileBytes}`,
       );
     }
-    this.splitter?.close();
+    this.groups?.close();
     this.mapWriter?.close();
     this.rejectedWriter?.close();
     const pending = this.queue.pending();
@@ -510,7 +519,8 @@ export class CsvValidator {
       issues: this.issues,
       issuesOmitted: this.omitted,
       normalised: this.normalised,
-      parts: this.splitter ? this.splitter.parts : [],
+      ...(this.hashCounts ? { passwordHashes: this.hashCounts } : {}),
+      parts: this.groups ? this.groups.parts : [],
     };
   }
 
@@ -749,7 +759,10 @@ export class CsvValidator {
       }
     }
     const hashCol = col('password_hash');
-    if (rules.passwordHashingAlgorithm && hashCol >= 0) checks.push({ col: hashCol, kind: K_HASH });
+    if (hashCol >= 0) {
+      checks.push({ col: hashCol, kind: K_HASH });
+      this.hashCounts = {};
+    }
     for (const name of rules.required) {
       const c = col(name);
       if (c >= 0) checks.push({ col: c, kind: K_REQUIRED });
@@ -782,14 +795,11 @@ export class CsvValidator {
     if (rules.passwordHashingAlgorithm && hashCol < 0) {
       this.fileIssue('hash.column-missing', line, -1, rules.passwordHashingAlgorithm);
     }
-    if (!rules.passwordHashingAlgorithm && hashCol >= 0) {
-      this.fileIssue('hash.column-unused', line, hashCol);
-    }
     if (rules.usernameAttributes.length > 0) this.fileIssue('pool.username-attributes', line);
 
     if (this.partFactory) {
       const header = Buffer.from(`${names.map((n) => n.replaceAll(',', '\\,')).join(',')}\n`);
-      this.splitter = new Splitter(
+      this.groups = new PartGroups(
         this.queue,
         this.partFactory,
         header,
@@ -806,6 +816,7 @@ export class CsvValidator {
     const row = ++this.rows;
     this.rowErrors = 0;
     this.reasonCount = 0;
+    this.rowAlgorithm = this.rules.passwordHashingAlgorithm;
     if (row === this.limits.maxFileRows + 1) {
       this.fileIssue('file.too-many-rows', line, -1, this.limits.maxFileRows);
     }
@@ -942,10 +953,17 @@ export class CsvValidator {
         return;
       }
       case K_HASH: {
-        const algorithm = this.rules.passwordHashingAlgorithm;
-        if (!algorithm) return;
-        const result = checkPasswordHash(algorithm, fieldText(b, s, e));
+        // An algorithm in the rules is the job's: every hash must be in it. Without one, each
+        // hash says which it is, and its row goes to the parts of that algorithm.
+        const value = fieldText(b, s, e);
+        const algorithm = this.rules.passwordHashingAlgorithm ?? detectPasswordHash(value);
+        if (!algorithm) {
+          this.rowIssue('hash.unrecognised', line, row, c);
+          return;
+        }
+        const result = checkPasswordHash(algorithm, value);
         if (!result.ok) this.rowIssue(result.code, line, row, c, result.detail);
+        else this.rowAlgorithm = algorithm;
         return;
       }
       default:
@@ -955,7 +973,12 @@ export class CsvValidator {
 
   private finishValid(v: RecordView, line: number, row: number): void {
     this.accepted++;
-    const split = this.splitter;
+    const counts = this.hashCounts;
+    if (counts) {
+      const group = this.rowAlgorithm ?? 'none';
+      counts[group] = (counts[group] ?? 0) + 1;
+    }
+    const split = this.groups?.splitterFor(this.rowAlgorithm);
     if (!split) return;
     const n = v.count;
     const len = v.valueBytes + n - 1;
@@ -983,14 +1006,14 @@ export class CsvValidator {
     }
     const room = 64 + ue - us;
     if (room > map.capacity) {
-      this.mapLineSlow(map, split.parts.length, split.partRow, line, row, ub, us, ue);
+      this.mapLineSlow(map, split.part, split.partRow, line, row, ub, us, ue);
       return;
     }
     map.reserve(room);
     const blk = map.block;
     const start = map.pos;
     const partRow = split.partRow;
-    let p = putInt(blk, start, split.parts.length);
+    let p = putInt(blk, start, split.part);
     blk[p++] = 0x2c;
     p = putInt(blk, p, partRow);
     blk[p++] = 0x2c;

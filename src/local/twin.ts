@@ -22,6 +22,7 @@ import {
   type VirtualClock,
 } from '../../twin/index.ts';
 import { type ClientOptions, createClients } from '../aws/clients.ts';
+import { formatAllowedPools, parseAllowedPools } from '../cognito/allowed-pools.ts';
 import { readFunctionConfig } from '../config.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
@@ -79,6 +80,13 @@ export interface LocalTwinOptions {
   cognito?: { knobs?: Partial<Knobs>; pace?: Partial<Pace> };
   /** Files copied into the bucket folder by hand start runs too. */
   watch?: boolean;
+  /**
+   * Which pools the functions may import into (ALLOWED_USER_POOLS): `tagged` (the default, as on
+   * AWS), `any`, or a comma-separated list of pool ids. The functions enforce it in PrepareImport,
+   * exactly as they do on AWS; the twin evaluates no IAM, so the stack's IAM conditions, which
+   * refuse the same pools on AWS, have no counterpart here.
+   */
+  allowedUserPools?: string;
   /**
    * Extra settings for the functions, as the variables serverless.yml would set
    * (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …): read by src/config.ts like the real ones,
@@ -171,6 +179,8 @@ const lambdaContext = (functionName: string) => ({
  */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
   const { dataDir, clock } = options;
+  // Checked before anything starts: a bad value would otherwise fail every run's first task.
+  const allowedUserPools = formatAllowedPools(parseAllowedPools(options.allowedUserPools));
   const started: { close(): Promise<void> }[] = [];
   const logChannel = channel(LOG_CHANNEL);
   const publish = (source: LogRecord['source'], line: string) => {
@@ -288,6 +298,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       OUTCOME_TOPIC_ARN: topicArn,
       STATE_MACHINE_ARN: stateMachineArn,
       COGNITO_LOGS_ROLE_ARN: LOGS_ROLE_ARN,
+      ALLOWED_USER_POOLS: allowedUserPools,
       ...options.functionEnv,
     });
     overrideFunctionDeps({

@@ -71,6 +71,9 @@ export async function createImportJob(item: PartItem, deps: CreateJobDeps): Prom
     new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
   );
   const body = object.Body as Readable;
+  // The part's own algorithm (a file that mixes algorithms is split by algorithm); a state from
+  // before parts carried one falls back to the run's option.
+  const algorithm = item.part.passwordHashingAlgorithm ?? item.options.passwordHashingAlgorithm;
   let UserImportJob: UserImportJobType | undefined;
   try {
     ({ UserImportJob } = await deps.cognito.send(
@@ -78,9 +81,7 @@ export async function createImportJob(item: PartItem, deps: CreateJobDeps): Prom
         UserPoolId: item.userPoolId,
         JobName: jobNameFor(item),
         CloudWatchLogsRoleArn: deps.config.logsRoleArn,
-        ...(item.options.passwordHashingAlgorithm
-          ? { PasswordHashingAlgorithm: item.options.passwordHashingAlgorithm }
-          : {}),
+        ...(algorithm ? { PasswordHashingAlgorithm: algorithm } : {}),
       }),
     ));
   } catch (error) {
@@ -89,7 +90,7 @@ export async function createImportJob(item: PartItem, deps: CreateJobDeps): Prom
   }
   const job = UserImportJob as UserImportJobType;
   deps.log?.(
-    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows)`,
+    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows${algorithm ? `, ${algorithm} hashes` : ''})`,
   );
   await deps.upload(job.PreSignedUrl as string, body, object.ContentLength ?? item.part.bytes);
   deps.log?.(`uploaded part ${item.part.index} to import job ${job.JobId}`);

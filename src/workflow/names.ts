@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** A user pool id as the Cognito model defines it. */
-export const USER_POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
-
 /**
  * The execution name for one object version: the key's base name (made safe) and a hash of
  * bucket, key, version or ETag, and the event's sequencer. A redelivered event gets the same name,
@@ -31,12 +28,4 @@ export function executionName(parts: {
       .replace(/^-+|-+$/g, '')
       .slice(0, 40) || 'import';
   return `imp-${safe}-${fingerprint}`;
-}
-
-/** The pool named by a key of the form `incoming/<userPoolId>/<name>.csv`, if any. */
-export function poolFromKey(key: string): string | undefined {
-  const segments = key.split('/');
-  if (segments.length !== 3 || segments[0] !== 'incoming') return undefined;
-  const candidate = segments[1] ?? '';
-  return USER_POOL_ID.test(candidate) && candidate.length <= 55 ? candidate : undefined;
 }

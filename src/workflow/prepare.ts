@@ -4,9 +4,11 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
+import { formatAllowedPools, poolAccess } from '../cognito/allowed-pools.ts';
+import { isUserPoolId } from '../cognito/pool-id.ts';
 import { type FunctionConfig, MAX_DEADLINE_SECONDS } from '../config.ts';
 import { TransientServiceError } from '../errors.ts';
-import { poolFromKey, USER_POOL_ID } from './names.ts';
+import { resolvePool } from './target-pool.ts';
 import type {
   HashingAlgorithm,
   ImportOptions,
@@ -23,7 +25,10 @@ export interface PrepareInput {
 export interface PrepareDeps {
   s3: Pick<S3Client, 'send'>;
   cognito: Pick<CognitoIdentityProviderClient, 'send'>;
-  config: Pick<FunctionConfig, 'defaultUserPoolId' | 'defaultOptions' | 'maxObjectBytes'>;
+  config: Pick<
+    FunctionConfig,
+    'defaultUserPoolId' | 'defaultOptions' | 'maxObjectBytes' | 'allowedUserPools'
+  >;
   now: () => number;
 }
 
@@ -71,7 +76,7 @@ export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
   if (Buffer.byteLength(key) > 1024)
     throw new InputProblem('input.invalid', '"key" is longer than the 1,024 bytes S3 allows.');
   const userPoolId = optionalString(raw, 'userPoolId');
-  if (userPoolId !== undefined && (!USER_POOL_ID.test(userPoolId) || userPoolId.length > 55))
+  if (userPoolId !== undefined && !isUserPoolId(userPoolId))
     throw new InputProblem(
       'input.invalid',
       '"userPoolId" is not a user pool id (like us-east-1_AbC123).',
@@ -112,10 +117,53 @@ export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
 }
 
 /**
- * PrepareImport: checks the execution input, resolves the pool (input, then key, then the stage
- * default), checks the object (exists, not empty, not over the limit, matches the pinned version
- * or ETag) and that the pool exists and auto-verifies an attribute. What other systems send
- * wrongly ends as a REJECTED run with a clear reason, never as a crash.
+ * Whether the run may use the pool, and what it auto-verifies. The allowed-pools setting is
+ * checked here, before the object is read and long before any import job: against the list, or
+ * against the pool's tags, which DescribeUserPool returns. On AWS, IAM refuses the same pools
+ * (AccessDeniedException): that is a refusal too, not an error to retry.
+ */
+async function checkPool(
+  deps: PrepareDeps,
+  userPoolId: string,
+): Promise<{ autoVerified: string[] } | { rejected: Rejection }> {
+  const allowed = deps.config.allowedUserPools;
+  const refused = (reason: string) => ({ rejected: { code: 'pool.not-allowed', reason } });
+  if (allowed.mode === 'list') {
+    const access = poolAccess(allowed, userPoolId, undefined);
+    if (!access.allowed) return refused(access.reason);
+  }
+  let pool: { AutoVerifiedAttributes?: string[]; UserPoolTags?: Record<string, string> } = {};
+  try {
+    pool =
+      (await deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }))).UserPool ??
+      {};
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException'))
+      return {
+        rejected: {
+          code: 'pool.not-found',
+          reason: `The user pool ${userPoolId} does not exist in this account and region.`,
+        },
+      };
+    if (isAwsError(error, 'AccessDeniedException'))
+      return refused(
+        `The pipeline may not use the user pool ${userPoolId} (Cognito answered AccessDeniedException): the pool is not open to it under the allowedUserPools setting "${formatAllowedPools(allowed)}", or it does not exist.`,
+      );
+    throw error;
+  }
+  if (allowed.mode !== 'list') {
+    const access = poolAccess(allowed, userPoolId, pool.UserPoolTags);
+    if (!access.allowed) return refused(access.reason);
+  }
+  return { autoVerified: pool.AutoVerifiedAttributes ?? [] };
+}
+
+/**
+ * PrepareImport: checks the execution input, resolves the pool (input, then the key's pool
+ * folder, then the stage default for files directly under incoming/), checks that the pipeline
+ * may use the pool and that it exists, then the object (exists, not empty, not over the limit,
+ * matches the pinned version or ETag), then that the pool auto-verifies an attribute. What other
+ * systems send wrongly ends as a REJECTED run with a clear reason, never as a crash.
  *
  * @throws the SDK's throttling and service errors, which the state machine retries.
  */
@@ -153,17 +201,12 @@ export async function prepareImport(
     if (error instanceof InputProblem) return reject({ code: error.code, reason: error.message });
     throw error;
   }
-  const userPoolId = parsed.userPoolId ?? poolFromKey(parsed.key) ?? deps.config.defaultUserPoolId;
   const source: SourceObject = { bucket: parsed.bucket, key: parsed.key };
-  if (!userPoolId)
-    return reject(
-      {
-        code: 'pool.unresolved',
-        reason:
-          'No user pool: give "userPoolId", put the file under incoming/<userPoolId>/, or set the stage default pool.',
-      },
-      source,
-    );
+  const target = resolvePool(parsed, deps.config.defaultUserPoolId);
+  if ('rejected' in target) return reject(target.rejected, source);
+  const { userPoolId } = target;
+  const pool = await checkPool(deps, userPoolId);
+  if ('rejected' in pool) return reject(pool.rejected, source, userPoolId);
   let head: HeadObjectCommandOutput;
   try {
     if (parsed.versionId) {
@@ -257,23 +300,7 @@ export async function prepareImport(
       found,
       userPoolId,
     );
-  let pool: { AutoVerifiedAttributes?: string[] } | undefined;
-  try {
-    pool = (await deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId })))
-      .UserPool;
-  } catch (error) {
-    if (isAwsError(error, 'ResourceNotFoundException'))
-      return reject(
-        {
-          code: 'pool.not-found',
-          reason: `The user pool ${userPoolId} does not exist in this account and region.`,
-        },
-        found,
-        userPoolId,
-      );
-    throw error;
-  }
-  if (!pool?.AutoVerifiedAttributes?.length)
+  if (pool.autoVerified.length === 0)
     return reject(
       {
         code: 'pool.no-auto-verified',

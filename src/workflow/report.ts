@@ -74,11 +74,10 @@ function decideStatus(
   state: ReportInput,
   jobs: OutcomeJob[],
   partErrors: number,
-): { status: OutcomeStatus; reason?: string } {
+): { status: OutcomeStatus; reason?: string; code?: string } {
   if (state.ended) return state.ended;
-  if (state.rejected) return { status: 'REJECTED', reason: state.rejected.reason };
-  if (state.validation?.rejected)
-    return { status: 'REJECTED', reason: state.validation.rejected.reason };
+  const rejected = state.rejected ?? state.validation?.rejected;
+  if (rejected) return { status: 'REJECTED', reason: rejected.reason, code: rejected.code };
   if (state.error && jobs.length === 0)
     return { status: 'FAILED', reason: describeError(state.error) };
   const failedPart = (state.parts ?? []).find((part) => part.error);
@@ -265,7 +264,7 @@ export function composeOutcome(
   const run = state.run ?? 'unknown-run';
   const jobs = jobsOf(state);
   const partErrors = (state.parts ?? []).filter((part) => part.error).length;
-  const { status, reason } = decideStatus(state, jobs, partErrors);
+  const { status, reason, code } = decideStatus(state, jobs, partErrors);
   const totals = {
     imported: jobs.reduce((n, j) => n + j.importedUsers, 0),
     skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
@@ -277,6 +276,7 @@ export function composeOutcome(
     ...(state.userPoolId ? { userPoolId: state.userPoolId } : {}),
     source,
     ...(reason ? { reason } : {}),
+    ...(code ? { code } : {}),
     ...(state.validation
       ? {
           validation: {

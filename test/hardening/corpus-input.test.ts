@@ -14,6 +14,7 @@ import { csv, type Ended, type Fixture, HEADER, startFixture, users } from './fi
 let f: Fixture;
 let pool: string;
 let unverified: string;
+let closed: string;
 /** How the next "Object Created" event reaches the starter (the EventBridge rule's place). */
 let reshape: ((event: ObjectCreatedEvent) => unknown) | undefined;
 
@@ -24,6 +25,7 @@ beforeAll(async () => {
   });
   pool = await f.createPool();
   unverified = await f.createPool({ AutoVerifiedAttributes: [] });
+  closed = await f.createPool({ UserPoolTags: {} });
 });
 afterAll(async () => {
   await f.stop();
@@ -96,6 +98,21 @@ const CASES: InputCase[] = [
     name: 'a pool that auto-verifies nothing',
     input: () => ({ ...base(), userPoolId: unverified }),
     reason: /auto-verifies neither email nor phone number/,
+  },
+  {
+    name: 'a pool not open to the pipeline (not tagged cognito-import:allowed=true)',
+    input: () => ({ ...base(), userPoolId: closed }),
+    reason: /is not open to this pipeline: tag it cognito-import:allowed=true/,
+  },
+  {
+    name: 'a key under incoming/ whose folder is not a pool id',
+    input: () => ({ bucket: f.twin.bucket, key: 'incoming/team-a/2026/users.csv' }),
+    reason: /The folder "team-a" under incoming\/ is not a user pool id/,
+  },
+  {
+    name: 'a pool id the key contradicts (the file is in another pool folder)',
+    input: () => ({ ...base(), key: `incoming/${pool}/users.upload`, userPoolId: unverified }),
+    reason: /"userPoolId" names .* but the key is in the folder of/,
   },
   {
     name: 'no pool anywhere (no id, the key not under incoming/<pool>/, no default)',
@@ -248,6 +265,7 @@ describe('keys with spaces and unicode, as S3 encodes them', () => {
     ['a space', 'my users.csv'],
     ['unicode and a plus sign', 'Zoë + Łukasz (2026).csv'],
     ['an upper-case extension and percent signs', 'export 100%.CSV'],
+    ['folders below the pool folder, a space and unicode', '2026/12/Zoë users.csv'],
   ])(
     'imports a key with %s through the classic S3 notification (form-encoded key)',
     async (_what, name) => {

@@ -75,7 +75,7 @@ describe('Cognito throttling and internal errors', () => {
     },
   );
 
-  it('retries throttled reads of the import logs while reporting skipped users: PARTIAL', async () => {
+  it("retries throttled reads of the import logs (CloudWatch Logs' ThrottlingException) while reporting skipped users: PARTIAL", async () => {
     const pool = await f.createPool();
     await f.finish(await f.drop(pool, 'seed.csv', csv(HEADER, ...users(1))));
     f.twin.cognito.faults.add({ kind: 'throttle', operation: 'FilterLogEvents', count: BURST });
@@ -87,7 +87,7 @@ describe('Cognito throttling and internal errors', () => {
       { line: 2, reason: 'SKIPPED: The user already exists.' },
     ]);
     expect(taskFailures(history)).toEqual([
-      'ReportOutcome TransientServiceError(TooManyRequestsException)',
+      'ReportOutcome TransientServiceError(ThrottlingException)',
     ]);
     await expectClean();
   });

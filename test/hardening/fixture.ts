@@ -15,6 +15,7 @@ import {
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
 import {
   type LocalTwin,
   type LocalTwinOptions,
@@ -90,6 +91,8 @@ export async function startFixture(options: Partial<LocalTwinOptions> = {}): Pro
       new CreateUserPoolCommand({
         PoolName: 'hardening',
         AutoVerifiedAttributes: ['email'],
+        // Open to the pipeline, as its default setting (ALLOWED_USER_POOLS=tagged) requires.
+        UserPoolTags: { [ALLOWED_TAG_KEY]: 'true' },
         ...input,
       }),
     );

@@ -82,7 +82,7 @@ export async function waitForJob(
 export async function importCsv(
   f: TwinFixture,
   poolId: string,
-  csv: string,
+  csv: string | Uint8Array,
   jobInput: { PasswordHashingAlgorithm?: 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256' } = {},
 ) {
   const { CreateUserImportJobCommand, StartUserImportJobCommand, DescribeUserImportJobCommand } =

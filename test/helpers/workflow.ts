@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
 import {
   type LocalTwin,
   type LocalTwinOptions,
@@ -69,6 +70,8 @@ export async function startWorkflowFixture(
         new CreateUserPoolCommand({
           PoolName: 'workflow',
           AutoVerifiedAttributes: ['email'],
+          // Open to the pipeline, as its default setting (ALLOWED_USER_POOLS=tagged) requires.
+          UserPoolTags: { [ALLOWED_TAG_KEY]: 'true' },
           ...input,
         }),
       );

@@ -18,6 +18,7 @@ import {
   StartUserImportJobCommand,
   StopUserImportJobCommand,
   TooManyRequestsException,
+  UserImportInProgressException,
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -306,9 +307,9 @@ describe('StartUserImportJob and the job lifecycle', () => {
     await waitForJob(() => describeJob(b.id, second.JobId), ['Succeeded']);
   });
 
-  it('answers the configured error for a second active job when activeJobError is LimitExceededException', async () => {
+  it('answers the configured error for a second active job when activeJobError is InvalidParameterException', async () => {
     f.twin.pace.pendingMs = 300;
-    f.twin.knobs.activeJobError = 'LimitExceededException';
+    f.twin.knobs.activeJobError = 'InvalidParameterException';
     const p = await pool();
     const first = await createJob(p.id);
     const second = await createJob(p.id);
@@ -317,7 +318,7 @@ describe('StartUserImportJob and the job lifecycle', () => {
     await f.cognito.send(new StartUserImportJobCommand({ UserPoolId: p.id, JobId: first.JobId }));
     await expect(
       f.cognito.send(new StartUserImportJobCommand({ UserPoolId: p.id, JobId: second.JobId })),
-    ).rejects.toBeInstanceOf(LimitExceededException);
+    ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
   it('refuses to start a job twice, with the wrong-state error the knob names', async () => {
@@ -707,19 +708,37 @@ describe('rows, as Cognito imports them', () => {
     expect(job.CompletionMessage).toMatch(/password_hash/);
   });
 
-  it('fails a running job whose pool is deleted', async () => {
+  it('refuses to delete a pool while its import job runs (UserImportInProgressException), and deletes it once the job ended', async () => {
     f.twin.pace.pendingMs = 100;
     const p = await pool();
     const job = await createJob(p.id);
     await upload(job.PreSignedUrl, csv(HEADER, ...rows(3)));
     await f.cognito.send(new StartUserImportJobCommand({ UserPoolId: p.id, JobId: job.JobId }));
+    await expect(
+      f.cognito.send(new DeleteUserPoolCommand({ UserPoolId: p.id })),
+    ).rejects.toBeInstanceOf(UserImportInProgressException);
+    await waitForJob(() => describeJob(p.id, job.JobId), ['Succeeded']);
+    expect((await describeJob(p.id, job.JobId)).ImportedUsers).toBe(3);
     await f.cognito.send(new DeleteUserPoolCommand({ UserPoolId: p.id }));
     await expect(describeJob(p.id, job.JobId)).rejects.toBeInstanceOf(ResourceNotFoundException);
-    // The deleted pool's job must not stay active: another pool's job can start once it has ended.
+  });
+
+  it('refuses to delete the pool of a job held InProgress forever, so no job of a deleted pool blocks the account', async () => {
+    const p = await pool();
+    const held = await createJob(p.id);
+    await upload(held.PreSignedUrl, csv(HEADER, ...rows(1)));
+    f.twin.faults.addJobFault({ kind: 'never-finish', jobId: held.JobId });
+    await f.cognito.send(new StartUserImportJobCommand({ UserPoolId: p.id, JobId: held.JobId }));
+    await waitForJob(() => describeJob(p.id, held.JobId), ['InProgress']);
+    await expect(
+      f.cognito.send(new DeleteUserPoolCommand({ UserPoolId: p.id })),
+    ).rejects.toBeInstanceOf(UserImportInProgressException);
+    // The way out is the one AWS offers: stop the job, then delete the pool; the account is free.
+    await f.cognito.send(new StopUserImportJobCommand({ UserPoolId: p.id, JobId: held.JobId }));
+    await f.cognito.send(new DeleteUserPoolCommand({ UserPoolId: p.id }));
     const other = await pool();
     const next = await createJob(other.id);
     await upload(next.PreSignedUrl, csv(HEADER, ...rows(1)));
-    await new Promise((r) => setTimeout(r, 200));
     await expect(
       f.cognito.send(new StartUserImportJobCommand({ UserPoolId: other.id, JobId: next.JobId })),
     ).resolves.toBeDefined();

@@ -85,11 +85,28 @@ describe('the layers', () => {
     expect(violations(sourceFiles('src/csv'), (target) => !under('src/csv')(target))).toEqual([]);
   });
 
+  it('keeps the converters pure: src/convert imports nothing of the project but the CSV engine', () => {
+    expect(
+      violations(sourceFiles('src/convert'), (t) => !under('src/convert', 'src/csv')(t)),
+    ).toEqual([]);
+    expect(importsOf('src/convert/hashes.ts').some(under('src/csv'))).toBe(true);
+  });
+
   // Inside the pipeline, each layer imports only the ones below it:
   // config.ts, errors.ts  <-  csv  <-  cognito, aws  <-  workflow  <-  functions (the handlers and
-  // their composition root, functions/lib/deps.ts).
-  it('keeps config and errors at the bottom: they import nothing of the project', () => {
-    expect(violations(['src/config.ts', 'src/errors.ts'], () => true)).toEqual([]);
+  // their composition root, functions/lib/deps.ts). config.ts reads one setting with a rule of
+  // src/cognito (allowed-pools.ts, which needs only the pool-id check).
+  it('keeps config and errors at the bottom: errors imports nothing, config only its pool-setting parser', () => {
+    expect(violations(['src/errors.ts'], () => true)).toEqual([]);
+    expect(
+      violations(
+        ['src/config.ts'],
+        (target) => !under('src/cognito/allowed-pools.ts', 'src/cognito/pool-id.ts')(target),
+      ),
+    ).toEqual([]);
+    expect(
+      violations(['src/cognito/allowed-pools.ts'], (t) => t !== 'src/cognito/pool-id.ts'),
+    ).toEqual([]);
   });
 
   it('keeps the AWS and Cognito helpers below the workflow: they import only each other, csv, config and errors', () => {

@@ -70,23 +70,20 @@ function checkValue(value: unknown, rule: MemberRule, path: string, problems: st
       `Unexpected value type for '${path}': expected ${rule.type}`,
     );
   }
-  const shown = rule.sensitive
-    ? ''
-    : typeof value === 'string'
-      ? `'${value}' `
-      : `${JSON.stringify(value)} `;
+  const shown = rule.sensitive ? '' : `${display(value)} `;
   if (typeof value === 'string') {
+    // As the service does: for an empty value, the pattern and the minimum length both complain.
+    if (rule.pattern && !fullMatch(rule.pattern, value))
+      problems.push(
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}`,
+      );
     if (rule.min !== undefined && value.length < rule.min)
       problems.push(
         `Value ${shown}at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
       );
     if (rule.max !== undefined && value.length > rule.max)
       problems.push(
-        `Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`,
-      );
-    if (rule.pattern && value.length > 0 && !fullMatch(rule.pattern, value))
-      problems.push(
-        `Value ${shown}at '${path}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${rule.pattern.source}`,
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`,
       );
     if (rule.enum && !rule.enum.includes(value))
       problems.push(
@@ -109,24 +106,79 @@ function checkValue(value: unknown, rule: MemberRule, path: string, problems: st
   } else if (Array.isArray(value)) {
     if (rule.min !== undefined && value.length < rule.min)
       problems.push(
-        `Value at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must have length greater than or equal to ${rule.min}`,
       );
     if (rule.max !== undefined && value.length > rule.max)
       problems.push(
-        `Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`,
+        `Value ${shown}at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${rule.max}`,
       );
     const items = rule.items;
-    if (items) {
+    if (items?.type === 'structure') {
       for (const [i, item] of value.entries())
         checkValue(item, items, `${path}.${i + 1}.member`, problems);
+    } else if (items) {
+      // A list of scalars is reported as one line for the list, its members' rules in brackets.
+      const inner: string[] = [];
+      for (const item of value) {
+        const found: string[] = [];
+        checkValue(item, items, '', found);
+        for (const line of found) {
+          const rule = line.replace(/^.*? failed to satisfy constraint: /, '');
+          if (!inner.includes(rule)) inner.push(rule);
+        }
+      }
+      if (inner.length > 0)
+        problems.push(
+          `Value ${items.sensitive ? '' : `${display(value)} `}at '${path}' failed to satisfy constraint: Member must satisfy constraint: [${inner.join(', ')}]`,
+        );
     }
   } else if (rule.members && typeof value === 'object') {
     collect(value as Record<string, unknown>, rule.members, path, problems);
   }
 }
 
+/** A value as Coral writes it in a message: strings and lists of scalars in quotes. */
+function display(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return `'[${value.map((v) => String(v)).join(', ')}]'`;
+  return JSON.stringify(value);
+}
+
+/**
+ * The service's patterns are Java regular expressions, whose `\s` and `\S` know only ASCII
+ * whitespace; JavaScript's also count the no-break space and other Unicode spaces. The pattern is
+ * rewritten with the ASCII set before matching.
+ */
+const JAVA_SPACE = ' \\t\\n\\x0B\\f\\r';
+function javaPattern(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '\\') {
+      const next = source[i + 1];
+      if (next === 's') out += inClass ? JAVA_SPACE : `[${JAVA_SPACE}]`;
+      else if (next === 'S' && inClass && source[i - 1] === '[' && source[i + 2] === ']')
+        out = `${out.slice(0, -1)}[^${JAVA_SPACE}`; // the whole class is [\S]
+      else if (next === 'S') out += `[^${JAVA_SPACE}]`;
+      else out += `\\${next ?? ''}`;
+      i++;
+      continue;
+    }
+    if (ch === '[' && !inClass) inClass = true;
+    else if (ch === ']' && inClass) inClass = false;
+    out += ch;
+  }
+  return out;
+}
+
+const compiled = new Map<RegExp, RegExp>();
 function fullMatch(pattern: RegExp, value: string): boolean {
-  const anchored = new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace('g', ''));
+  let anchored = compiled.get(pattern);
+  if (!anchored) {
+    anchored = new RegExp(`^(?:${javaPattern(pattern.source)})$`, pattern.flags.replace('g', ''));
+    compiled.set(pattern, anchored);
+  }
   return anchored.test(value);
 }
 
@@ -160,6 +212,8 @@ export const RoleArn: MemberRule = {
   pattern:
     /arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?/,
 };
+/** ArnType: the ResourceArn of TagResource, UntagResource and ListTagsForResource. */
+export const ResourceArn: MemberRule = { ...RoleArn };
 export const MaxResults: MemberRule = { type: 'integer', min: 1, max: 60 };
 export const PaginationKey: MemberRule = { type: 'string', min: 1, pattern: /[\S]+/ };
 export const Username: MemberRule = {
@@ -184,8 +238,18 @@ export const ClientName: MemberRule = {
   max: 128,
   pattern: /[\w\s+=,.@-]+/,
 };
-/** PasswordType: the model's pattern is `[\S]+`, yet Cognito takes inner spaces, so only lengths are checked here. */
-export const Password: MemberRule = { type: 'string', required: true, max: 256, sensitive: true };
+/**
+ * PasswordType. The published model says `[\S]+`, yet Cognito takes inner spaces: the service
+ * answers with the pattern below, which refuses only leading and trailing whitespace (and an empty
+ * password). docs/cognito-behaviour.md, "Passwords".
+ */
+export const Password: MemberRule = {
+  type: 'string',
+  required: true,
+  max: 256,
+  pattern: /^[\S]+.*[\S]+$/,
+  sensitive: true,
+};
 export const SecretHash: MemberRule = {
   type: 'string',
   min: 1,

@@ -49,21 +49,25 @@ export class Faults {
     this.jobFaults = [];
   }
 
-  /** @throws ServiceError when a fault is armed for this call. */
-  check(operation: string): void {
+  /**
+   * @param service - whose error codes a fault answers with: Cognito's TooManyRequestsException and
+   *   InternalErrorException, or CloudWatch Logs' ThrottlingException and ServiceUnavailableException.
+   * @throws ServiceError when a fault is armed for this call.
+   */
+  check(operation: string, service: 'cognito-idp' | 'logs' = 'cognito-idp'): void {
     const now = this.now();
     for (const armed of this.rules) {
       const { rule } = armed;
       if (rule.operation !== '*' && rule.operation !== operation) continue;
       if (rule.kind === 'throttle' && rule.perSecond !== undefined) {
         armed.window = armed.window.filter((t) => now - t < 1000);
-        if (armed.window.length >= rule.perSecond) throw tooManyRequests();
+        if (armed.window.length >= rule.perSecond) throw faultError('throttle', service);
         armed.window.push(now);
         continue;
       }
       if (armed.remaining <= 0) continue;
       armed.remaining -= 1;
-      throw rule.kind === 'throttle' ? tooManyRequests() : internalError();
+      throw faultError(rule.kind, service);
     }
     this.rules = this.rules.filter((armed) => armed.remaining > 0);
   }
@@ -77,6 +81,18 @@ export class Faults {
     const [fault] = this.jobFaults.splice(index, 1);
     return fault;
   }
+}
+
+function faultError(kind: FaultRule['kind'], service: 'cognito-idp' | 'logs'): ServiceError {
+  if (service === 'logs')
+    return kind === 'throttle'
+      ? new ServiceError('ThrottlingException', 'Rate exceeded')
+      : new ServiceError(
+          'ServiceUnavailableException',
+          'The service cannot complete the request.',
+          500,
+        );
+  return kind === 'throttle' ? tooManyRequests() : internalError();
 }
 
 export { ServiceError };

@@ -7,7 +7,14 @@ import type { MailMessage } from './auth/model.ts';
 import { TokenService } from './auth/tokens.ts';
 import { Faults } from './faults.ts';
 import { JobService } from './jobs.ts';
-import { defaultKnobs, defaultPace, type Knobs, type Pace } from './knobs.ts';
+import {
+  defaultKnobs,
+  defaultPace,
+  defaultQuotas,
+  type Knobs,
+  type Pace,
+  type Quotas,
+} from './knobs.ts';
 import { LogsService } from './logs.ts';
 import { PoolService } from './pools.ts';
 import { UploadSigner } from './presign.ts';
@@ -18,8 +25,9 @@ import { UserService } from './users.ts';
 export { secretHash } from './auth/auth.ts';
 export type { MailMessage } from './auth/model.ts';
 export type { FaultRule, JobFault } from './faults.ts';
-export type { Knobs, Pace } from './knobs.ts';
-export { defaultKnobs, defaultPace } from './knobs.ts';
+export type { Knobs, Pace, Quotas } from './knobs.ts';
+export { defaultKnobs, defaultPace, defaultQuotas } from './knobs.ts';
+export { type PublishedResponse, RESPONSE_CHANNEL } from './server.ts';
 
 export interface CognitoTwinOptions {
   /** The data folder; the twin keeps its state in `<dataDir>/cognito/`. */
@@ -29,6 +37,8 @@ export interface CognitoTwinOptions {
   host?: string;
   knobs?: Partial<Knobs>;
   pace?: Partial<Pace>;
+  /** Cognito's per-file quotas; a test may lower them rather than upload 100 MB. */
+  quotas?: Partial<Quotas>;
   account?: string;
   maxJobsPerPool?: number;
   now?: () => number;
@@ -77,6 +87,7 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     pools,
     knobs,
     pace,
+    quotas: { ...defaultQuotas, ...options.quotas },
     faults,
     signer,
     account,
@@ -84,7 +95,7 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     now,
     origin: () => origin,
   });
-  const logs = new LogsService(store);
+  const logs = new LogsService(store, account);
   const server: Server = createCognitoServer({
     pools,
     users,

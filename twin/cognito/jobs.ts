@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import {
   checkRequest,
   JobId,
@@ -18,21 +18,22 @@ import {
   ServiceError,
 } from './errors.ts';
 import type { Faults } from './faults.ts';
-import type { Knobs, Pace } from './knobs.ts';
+import type { Knobs, Pace, Quotas } from './knobs.ts';
 import { readLines } from './line-reader.ts';
 import { importLogGroup, importLogStream } from './logs.ts';
 import { ACTIVE_STATUSES, type ImportJob, type JobStatus, type Pool } from './model.ts';
 import { type PoolService, randomId } from './pools.ts';
 import type { UploadSigner } from './presign.ts';
-import { COMPLETION, checkHeader, checkRow, MESSAGES, trimAscii } from './rows.ts';
+import { COMPLETION, checkHeader, checkRow, MESSAGES, type RowResult, trimAscii } from './rows.ts';
 import type { CognitoStore } from './store.ts';
-import { usernameKey } from './users.ts';
+import { signInConflict, signInNames, usernameKey } from './users.ts';
 
 export interface JobServiceDeps {
   store: CognitoStore;
   pools: PoolService;
   knobs: Knobs;
   pace: Pace;
+  quotas: Quotas;
   faults: Faults;
   signer: UploadSigner;
   account: string;
@@ -43,6 +44,26 @@ export interface JobServiceDeps {
 }
 
 const TERMINAL: readonly JobStatus[] = ['Stopped', 'Succeeded', 'Failed', 'Expired'];
+
+/**
+ * Whether a user can sign in without a password from the start: the pool allows a one-time code
+ * as a first factor and the user has the verified email or phone number it goes to. The guide
+ * imports such users CONFIRMED rather than RESET_REQUIRED.
+ */
+function signsInWithoutPassword(pool: Pool, attributes: Record<string, string>): boolean {
+  const policies = pool.echo.Policies as
+    | { SignInPolicy?: { AllowedFirstAuthFactors?: string[] } }
+    | undefined;
+  const factors = policies?.SignInPolicy?.AllowedFirstAuthFactors ?? [];
+  return (
+    (factors.includes('EMAIL_OTP') &&
+      Boolean(attributes.email) &&
+      attributes.email_verified === 'true') ||
+    (factors.includes('SMS_OTP') &&
+      Boolean(attributes.phone_number) &&
+      attributes.phone_number_verified === 'true')
+  );
+}
 const regionOf = (poolId: string) => poolId.split('_')[0] ?? 'us-east-1';
 
 /**
@@ -229,23 +250,41 @@ export class JobService {
     return { UserImportJob: this.view(job) };
   }
 
-  /** Takes a pre-signed upload: the file is the job's CSV from now on. */
+  /**
+   * Takes a completed pre-signed upload: moved from `received` to `file`, it is the job's CSV from
+   * now on. Once the job has started, the file is taken and not kept, or refused (knob
+   * `uploadAfterStart`).
+   */
   acceptUpload(
     jobId: string,
+    received: string,
     file: string,
     bytes: number,
-  ): { ok: true } | { ok: false; message: string } {
-    const { store } = this.deps;
+    counts: { lines: number; blank: number },
+  ): { ok: true; kept: boolean } | { ok: false; message: string } {
+    const { store, knobs } = this.deps;
     return store.tx(() => {
       const stored = store.getJob(jobId);
       const job = stored ? this.refresh(stored) : undefined;
       if (!job) return { ok: false, message: 'The import job does not exist.' };
       if (job.status !== 'Created')
-        return { ok: false, message: 'The import job no longer accepts a file.' };
-      if (job.upload && !this.deps.knobs.reuploadBeforeStart)
+        return knobs.uploadAfterStart === 'accepted'
+          ? { ok: true, kept: false }
+          : { ok: false, message: 'The import job no longer accepts a file.' };
+      if (job.upload && !knobs.reuploadBeforeStart)
         return { ok: false, message: 'A file was already uploaded for this import job.' };
-      store.putJob({ ...job, upload: { file, bytes, atMs: this.deps.now() } });
-      return { ok: true };
+      renameSync(received, file);
+      store.putJob({
+        ...job,
+        upload: {
+          file,
+          bytes,
+          atMs: this.deps.now(),
+          lines: counts.lines,
+          blankLines: counts.blank,
+        },
+      });
+      return { ok: true, kept: true };
     });
   }
 
@@ -294,7 +333,7 @@ export class JobService {
     const { upload: _upload, fault: _fault, stopAtMs: _stop, ...rest } = job;
     const done: ImportJob = { ...rest, status, completedMs: at, completionMessage: message };
     this.deps.store.putJob(done);
-    // Cognito deletes the uploaded file once a job completes or expires (spec §2.6).
+    // Cognito deletes the uploaded file once a job completes or expires.
     if (job.upload) rmSync(job.upload.file, { force: true });
     return done;
   }
@@ -364,6 +403,11 @@ export class JobService {
       return;
     }
     if (job.status === 'Pending') {
+      const overQuota = this.quotaProblem(job);
+      if (overQuota) {
+        store.tx(() => this.finish(job, 'Failed', overQuota));
+        return;
+      }
       if (job.fault?.kind === 'fail') {
         const message = job.fault.message;
         store.tx(() => this.finish(job, 'Failed', message));
@@ -387,6 +431,22 @@ export class JobService {
     }
     const done = this.importBatch(job, pool);
     if (!done) this.schedule(jobId, this.deps.pace.stepDelayMs);
+  }
+
+  /**
+   * Why the job's file is beyond Cognito's per-file quotas, if it is: too many bytes, or too many
+   * data rows (lines after the header, blank ones not counted unless the knob counts them as rows).
+   */
+  private quotaProblem(job: ImportJob): string | undefined {
+    const { quotas, knobs } = this.deps;
+    const upload = job.upload;
+    if (!upload) return undefined;
+    if (upload.bytes > quotas.maxFileBytes) return COMPLETION.tooLarge(quotas.maxFileBytes);
+    if (upload.lines === undefined) return undefined;
+    const lines =
+      knobs.blankLines === 'skip' ? upload.lines - (upload.blankLines ?? 0) : upload.lines;
+    if (lines - 1 > quotas.maxRowsPerFile) return COMPLETION.tooManyRows(quotas.maxRowsPerFile);
+    return undefined;
   }
 
   /** Imports the next batch of rows; answers whether the job has ended. */
@@ -477,31 +537,11 @@ export class JobService {
         failed++;
         entry = `[FAILED] Line Number ${number} - ${result.message}`;
       } else {
-        const key = usernameKey(pool, result.username);
-        if (store.hasUser(pool.id, key)) {
-          skipped++;
-          entry = `[SKIPPED] Line Number ${number} - ${MESSAGES.exists}`;
-        } else {
-          store.putUser(pool.id, key, {
-            username: result.username,
-            attributes: { sub: randomUUID(), ...result.attributes },
-            status: result.passwordHash ? 'CONFIRMED' : 'RESET_REQUIRED',
-            enabled: true,
-            ...(result.mfaEnabled !== undefined ? { mfaEnabled: result.mfaEnabled } : {}),
-            ...(result.passwordHash
-              ? {
-                  passwordHash: {
-                    algorithm: job.passwordHashingAlgorithm ?? '',
-                    value: result.passwordHash,
-                  },
-                }
-              : {}),
-            createdMs: now,
-            modifiedMs: now,
-          });
-          imported++;
-          entry = `[SUCCEEDED] Line Number ${number} - ${MESSAGES.succeeded}`;
-        }
+        const outcome = this.place(pool, result, job.passwordHashingAlgorithm, now);
+        if (outcome.status === 'SUCCEEDED') imported++;
+        else if (outcome.status === 'SKIPPED') skipped++;
+        else failed++;
+        entry = `[${outcome.status}] Line Number ${number} - ${outcome.message}`;
       }
       store.appendLog(group, stream, now, entry);
     }
@@ -524,6 +564,60 @@ export class JobService {
     return false;
   }
 
+  /**
+   * Creates the user a valid row describes, or says why not: the user exists (SKIPPED), or the
+   * row's email or phone number already names another user (docs/cognito-behaviour.md,
+   * "Usernames, sign-in attributes and duplicates").
+   */
+  private place(
+    pool: Pool,
+    row: Extract<RowResult, { outcome: 'READY' }>,
+    algorithm: string | undefined,
+    now: number,
+  ): { status: 'SUCCEEDED' | 'SKIPPED' | 'FAILED'; message: string } {
+    const { store, knobs } = this.deps;
+    const signsInWithAttribute = pool.usernameAttributes.length > 0;
+    const generated = signsInWithAttribute && knobs.usernameAttributeUsername === 'sub';
+    if (!generated && store.hasUser(pool.id, usernameKey(pool, row.username)))
+      return { status: 'SKIPPED', message: MESSAGES.exists };
+    if (signsInWithAttribute && !pool.usernameAttributes.some((a) => row.attributes[a]))
+      return { status: 'FAILED', message: MESSAGES.noSignIn(pool.usernameAttributes) };
+    const conflict = signInConflict(store, pool, row.attributes);
+    if (conflict) {
+      const status =
+        conflict.kind === 'alias' ? knobs.aliasConflict : knobs.usernameAttributeConflict;
+      return {
+        status,
+        message: status === 'SKIPPED' ? MESSAGES.exists : MESSAGES.signInTaken(conflict.attribute),
+      };
+    }
+    const sub = randomUUID();
+    const username = generated ? sub : row.username;
+    store.putUser(
+      pool.id,
+      usernameKey(pool, username),
+      {
+        username,
+        attributes: { sub, ...row.attributes },
+        status:
+          row.passwordHash || signsInWithoutPassword(pool, row.attributes)
+            ? 'CONFIRMED'
+            : 'RESET_REQUIRED',
+        enabled: true,
+        ...(row.mfaEnabled !== undefined ? { mfaEnabled: row.mfaEnabled } : {}),
+        ...(row.passwordHash
+          ? {
+              passwordHash: { algorithm: algorithm ?? '', value: row.passwordHash, imported: true },
+            }
+          : {}),
+        createdMs: now,
+        modifiedMs: now,
+      },
+      { names: signInNames(pool, row.attributes), isNew: true },
+    );
+    return { status: 'SUCCEEDED', message: MESSAGES.succeeded };
+  }
+
   /** Ends a job whose rows are all handled, once its minimum duration has passed on the clock. */
   private finishWhenDue(job: ImportJob): void {
     if (this.deps.now() < this.dueAt(job)) {
@@ -537,7 +631,7 @@ export class JobService {
     return (job.startedMs ?? 0) + this.deps.pace.minJobMs;
   }
 
-  /** Succeeded, or Failed past the failure threshold (spec §2.5), once every row is handled. */
+  /** Succeeded, or Failed past the failure threshold (knob failureThreshold), once every row is handled. */
   private complete(job: ImportJob): ImportJob {
     const { imported, skipped, failed } = job;
     const total = imported + skipped + failed;

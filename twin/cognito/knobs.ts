@@ -1,50 +1,90 @@
 /**
- * Behaviours of Cognito's import jobs that no primary source states (UNCONFIRMED in
- * reference/cognito-import-spec.md). Each is a knob with the likeliest value as its default, so
- * a test can pin the other reading, and so the day one is verified against AWS only a default
- * changes. The section of the spec that raises each question is named beside it.
+ * Behaviours of Cognito that no primary source settles (the UNCONFIRMED rows of
+ * docs/cognito-behaviour.md, "Unconfirmed behaviour and the twin's knobs"). Each is a knob with
+ * the likeliest value as its default, so a test can pin the other reading, and so the day one is
+ * verified against AWS only a default changes. The section of docs/cognito-behaviour.md that
+ * raises each question is named beside it.
  */
 export interface Knobs {
-  /** §2.5: the job ends Failed when (failed + skipped) / rows exceeds this fraction. */
+  /** "Import job lifecycle": the job ends Failed when (failed + skipped) / rows exceeds this fraction. */
   failureThreshold: number;
-  /** §4: log line numbers count data rows from 1 ('data') or physical lines with the header as 1 ('file'). */
+  /** "CloudWatch Logs": log line numbers count data rows from 1 ('data') or physical lines with the header as 1 ('file'). */
   lineNumbering: 'data' | 'file';
-  /** §1.2: a UTF-8 BOM glues itself to the first column name ('corrupts-header': the job then fails on an unknown column) or fails the job outright. */
+  /** "The CSV file": a UTF-8 BOM glues itself to the first column name ('corrupts-header': the job then fails on an unknown column) or fails the job outright. */
   bom: 'corrupts-header' | 'fails-job';
-  /** §1.2: a header that lacks some GetCSVHeader columns is accepted ('subset') or fails the job ('all'). */
+  /** "The CSV header": a header that lacks some GetCSVHeader columns is accepted ('subset') or fails the job ('all'). */
   headerCompleteness: 'subset' | 'all';
-  /** §1.2: an empty line is passed over ('skip', not counted) or is a row that fails. */
+  /** "The CSV file": an empty line is passed over ('skip', not counted) or is a row that fails. */
   blankLines: 'skip' | 'fail-row';
-  /** §1.2: a row with more or fewer fields than the header fails that row or the whole job. */
+  /** "The CSV file": a row with more or fewer fields than the header fails that row or the whole job. */
   fieldCountMismatch: 'fail-row' | 'fail-job';
-  /** §1.3: the rule for `cognito:mfa_enabled`: the current guide (blank allowed) or the 2023 guide (required). */
+  /** "Values": the rule for `cognito:mfa_enabled`: the current guide (blank allowed) or the 2023 guide (required). */
   mfaRule: 'current' | '2023';
-  /** §1.4: whether `email` is checked for an `x@y` shape on import. */
+  /** "Values": whether `email` is checked for an `x@y` shape on import. */
   checkEmailFormat: boolean;
-  /** §2.3: the error for Start/Stop on a job in the wrong state. */
+  /** "Import job lifecycle": the error for Start/Stop on a job in the wrong state. */
   wrongStateError: 'PreconditionNotMetException' | 'InvalidParameterException';
-  /** §2.3: the error for Start while another job is active in the account. */
-  activeJobError: 'PreconditionNotMetException' | 'LimitExceededException';
-  /** §2.2: a stop answers Stopped at once (as every published example) or Stopping, then Stopped after stopDelayMs. */
+  /**
+   * "Import job lifecycle": the error for Start while another job is active in the account. Both are
+   * errors the model declares for StartUserImportJob (LimitExceededException is not one).
+   */
+  activeJobError: 'PreconditionNotMetException' | 'InvalidParameterException';
+  /** "Import job lifecycle": a stop answers Stopped at once (as every published example) or Stopping, then Stopped after stopDelayMs. */
   stopAnswers: 'Stopped' | 'Stopping';
   stopDelayMs: number;
-  /** §2.2: a job that is not started within this many ms expires (observed ≈ 24.5 h; 24–48 h documented). */
+  /** "Import job lifecycle": a job that is not started within this many ms expires (observed ≈ 24.5 h; 24–48 h documented). */
   expireAfterMs: number;
-  /** §2.2: whether a job whose file was uploaded can still expire. */
+  /** "Import job lifecycle": whether a job whose file was uploaded can still expire. */
   uploadedJobsExpire: boolean;
-  /** §2.4: counters move while InProgress (true) or appear only at completion. */
+  /** "Import job lifecycle": counters move while InProgress (true) or appear only at completion. */
   liveCounters: boolean;
-  /** §1.1: where custom attributes sit in GetCSVHeader, and whether `password_hash` is listed. */
+  /** "The CSV header": where custom attributes sit in GetCSVHeader, and whether `password_hash` is listed. */
   customColumns: 'end' | 'start';
   headerListsPasswordHash: boolean;
-  /** §1.6: hash import on this twin: allowed, or refused with the given error (ineligible pool). */
+  /** "Developer-only attributes": whether GetCSVHeader lists them (and so whether an import may set them). */
+  headerListsDeveloperAttributes: boolean;
+  /** "Developer-only attributes": the name DescribeUserPool gives attribute `x`: `dev:custom:x` (as seen) or `dev:x` (the model's text). */
+  developerAttributePrefix: 'dev:custom:' | 'dev:';
+  /** "Unconfirmed behaviour and the twin's knobs": hash import on this twin: allowed, or refused with the given error (ineligible pool). */
   hashImport: 'enabled' | 'OperationNotEnabledException' | 'InvalidParameterException';
-  /** §5.2: how many jobs one ListUserImportJobs page holds at most (model list max 50, MaxResults max 60). */
+  /**
+   * "Password hashes": how the salt field of an imported PBKDF2_SHA256 or SCRYPT hash is read at sign-in:
+   * 'decoded' (the format's encoding: base64 for PBKDF2_SHA256, standard or passlib's adapted
+   * form; hex for SCRYPT) or 'text' (the field's characters are the salt, as Django and some
+   * other systems keep it). The guide's format strings do not settle which.
+   */
+  hashSaltEncoding: 'decoded' | 'text';
+  /** "The API": how many jobs one ListUserImportJobs page holds at most (the model's list max is 50, MaxResults max 60). */
   listPageCap: number;
-  /** §3: whether the file can be uploaded again (replaced) before the job starts. */
+  /** "The upload": whether the file can be uploaded again (replaced) before the job starts. */
   reuploadBeforeStart: boolean;
   /**
-   * Issue 8: whether a legacy client with CUSTOM_AUTH_FLOW_ONLY may still refresh tokens. Legacy
+   * "The upload": a PUT once the job has started: S3 knows nothing of the job, so it takes the
+   * file ('accepted'; the job goes on with the file it had), or the twin refuses it ('refused',
+   * 403 AccessDenied).
+   */
+  uploadAfterStart: 'accepted' | 'refused';
+  /**
+   * "Usernames, sign-in attributes and duplicates": the `Username` an import gives a user in a
+   * pool whose users sign in with their email or phone number (UsernameAttributes): a generated
+   * UUID, the user's `sub` (as such pools do for SignUp), or the file's `cognito:username`.
+   */
+  usernameAttributeUsername: 'sub' | 'csv';
+  /**
+   * "Usernames, sign-in attributes and duplicates": a row whose email or phone number already
+   * signs in another user of a UsernameAttributes pool (an earlier row included): skipped as an
+   * existing user, or failed.
+   */
+  usernameAttributeConflict: 'SKIPPED' | 'FAILED';
+  /** "Usernames, sign-in attributes and duplicates": a row whose verified alias another user already holds. */
+  aliasConflict: 'FAILED' | 'SKIPPED';
+  /**
+   * "Password policy and imported users' status": when CreateUserPool gives a PasswordPolicy, the
+   * Require* rules it leaves out are off ('off') or on, as in a pool given no policy ('on').
+   */
+  omittedPasswordRules: 'off' | 'on';
+  /**
+   * Whether a legacy client with CUSTOM_AUTH_FLOW_ONLY may still refresh tokens. Legacy
    * clients could always refresh (ALLOW_REFRESH_TOKEN_AUTH came in 2019 to switch it off); no
    * source says whether CUSTOM_AUTH_FLOW_ONLY took that away too.
    */
@@ -76,12 +116,31 @@ export const defaultKnobs: Knobs = {
   liveCounters: true,
   customColumns: 'end',
   headerListsPasswordHash: false,
+  headerListsDeveloperAttributes: false,
+  developerAttributePrefix: 'dev:custom:',
   hashImport: 'enabled',
-  listPageCap: 60,
+  hashSaltEncoding: 'decoded',
+  listPageCap: 50,
   reuploadBeforeStart: true,
+  uploadAfterStart: 'accepted',
+  usernameAttributeUsername: 'sub',
+  usernameAttributeConflict: 'SKIPPED',
+  aliasConflict: 'FAILED',
+  omittedPasswordRules: 'off',
   customAuthFlowOnlyRefresh: 'allowed',
   tokenIssuer: 'twin',
 };
+
+/**
+ * Cognito's per-file import quotas (documented, not open questions): a file of more bytes or more
+ * data rows fails its job ("Limits and quotas"). A test may lower them.
+ */
+export interface Quotas {
+  maxFileBytes: number;
+  maxRowsPerFile: number;
+}
+
+export const defaultQuotas: Quotas = { maxFileBytes: 100_000_000, maxRowsPerFile: 500_000 };
 
 /** How fast jobs move; the twin's defaults are quick, a test may slow them to watch each status. */
 export interface Pace {

@@ -44,3 +44,43 @@ export function readLines(fd: number, offset: number, maxLines: number): LineBat
     return { lines, nextOffset: offset + start, eof: atEnd && start >= read };
   }
 }
+
+/**
+ * Counts the lines of a file as it streams past, the way readLines splits them: every line ended
+ * by LF, and a last one without; a line that is empty, or holds only a CR, is blank. The upload
+ * counts its file this way, so a job knows its row count before it reads a row.
+ */
+export class LineCounter {
+  lines = 0;
+  blank = 0;
+  private length = 0;
+  private first = -1;
+
+  update(chunk: Buffer): void {
+    let start = 0;
+    while (start <= chunk.length) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline < 0 ? chunk.length : newline;
+      if (end > start) {
+        if (this.length === 0) this.first = chunk[start] as number;
+        this.length += end - start;
+      }
+      if (newline < 0) return;
+      this.endLine();
+      start = newline + 1;
+    }
+  }
+
+  /** Counts a last line that has no LF. Call once, at the end of the stream. */
+  end(): { lines: number; blank: number } {
+    if (this.length > 0) this.endLine();
+    return { lines: this.lines, blank: this.blank };
+  }
+
+  private endLine(): void {
+    this.lines++;
+    if (this.length === 0 || (this.length === 1 && this.first === 13)) this.blank++;
+    this.length = 0;
+    this.first = -1;
+  }
+}

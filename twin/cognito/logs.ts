@@ -3,7 +3,8 @@ import { ServiceError } from './errors.ts';
 import type { CognitoStore } from './store.ts';
 
 /**
- * The log group Cognito writes an import job's per-line results to (spec §4):
+ * The log group Cognito writes an import job's per-line results to (docs/cognito-behaviour.md,
+ * "CloudWatch Logs"):
  * `/aws/cognito/userpools/<poolId>/<poolName>`. Pool names may hold spaces and `+=,@`, which
  * CloudWatch does not allow in group names; how Cognito maps them is UNCONFIRMED, so the twin
  * replaces each with `_`, and readers should find the group by the `/aws/cognito/userpools/<poolId>/`
@@ -51,9 +52,17 @@ function readToken(value: unknown, kinds: string[]): { kind: string; id: number 
  */
 export class LogsService {
   private readonly store: CognitoStore;
+  private readonly account: string;
 
-  constructor(store: CognitoStore) {
+  constructor(store: CognitoStore, account: string) {
     this.store = store;
+    this.account = account;
+  }
+
+  /** A group's ARN, in the Region of the pool it belongs to and the twin's account. */
+  private arn(group: string): string {
+    const region = /^\/aws\/cognito\/userpools\/([a-z0-9-]+)_/.exec(group)?.[1] ?? 'us-east-1';
+    return `arn:aws:logs:${region}:${this.account}:log-group:${group}`;
   }
 
   private group(input: Record<string, unknown>): string {
@@ -81,13 +90,19 @@ export class LogsService {
         'SELECT grp, min(created_ms) AS created FROM log_streams WHERE substr(grp, 1, ?) = ? GROUP BY grp ORDER BY grp',
       )
       .all(prefix.length, prefix) as { grp: string; created: number }[];
+    // Pages of at most 50 groups, as CloudWatch Logs answers.
+    const start = readToken(input.nextToken, ['g'])?.id ?? 0;
+    const limit = Number(input.limit ?? 50);
+    const page = rows.slice(start, start + limit);
     return {
-      logGroups: rows.map((row) => ({
+      logGroups: page.map((row) => ({
         logGroupName: row.grp,
         creationTime: row.created,
-        arn: `arn:aws:logs:us-east-1:000000000000:log-group:${row.grp}:*`,
+        arn: `${this.arn(row.grp)}:*`,
+        logGroupArn: this.arn(row.grp),
         storedBytes: 0,
       })),
+      ...(start + limit < rows.length ? { nextToken: token('g', start + limit) } : {}),
     };
   }
 
@@ -142,7 +157,7 @@ export class LogsService {
               lastIngestionTime: row.ingested,
             }
           : {}),
-        arn: `arn:aws:logs:us-east-1:000000000000:log-group:${group}:log-stream:${row.stream}`,
+        arn: `${this.arn(group)}:log-stream:${row.stream}`,
         storedBytes: 0,
       })),
       ...(start + limit < rows.length ? { nextToken: token('s', start + limit) } : {}),

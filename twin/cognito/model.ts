@@ -15,7 +15,10 @@ export interface Pool {
   arn: string;
   createdMs: number;
   modifiedMs: number;
-  /** Every attribute, standard then custom (custom names carry the `custom:` prefix). */
+  /**
+   * Every attribute, standard then custom. Custom names carry the `custom:` prefix, developer-only
+   * ones too: DescribeUserPool shows those as `dev:…` (PoolService.attributeName).
+   */
   schema: SchemaAttribute[];
   autoVerifiedAttributes: string[];
   usernameAttributes: string[];
@@ -23,7 +26,16 @@ export interface Pool {
   mfaConfiguration: 'OFF' | 'ON' | 'OPTIONAL';
   caseSensitive: boolean;
   deletionProtection: 'ACTIVE' | 'INACTIVE';
-  /** Request members the twin keeps and echoes without acting on them. */
+  /**
+   * The pool's tags (CreateUserPool's UserPoolTags, TagResource, UntagResource). Absent from pools
+   * stored before the twin knew tags: the store reads those as untagged (or with the tags their
+   * echo kept).
+   */
+  tags: Record<string, string>;
+  /**
+   * Request members of the model's CreateUserPool that UserPoolType also has, kept and shown back
+   * (Policies completed as Cognito completes them); never a member the model does not know.
+   */
   echo: Record<string, unknown>;
 }
 
@@ -40,7 +52,8 @@ export interface StoredUser {
    * the four algorithms), or, once the password was set on the twin, a salted SCRYPT hash in the
    * same `N$r$p$salt$hash` format. Never the password itself.
    */
-  passwordHash?: { algorithm: string; value: string };
+  /** `imported`: the hash came with an import job (its encodings are Cognito's, not the twin's). */
+  passwordHash?: { algorithm: string; value: string; imported?: boolean };
   /** Set by AdminSetUserPassword with Permanent false: the temporary password stops working then. */
   temporaryPasswordExpiresMs?: number;
   /** The pending password-reset code (ForgotPassword, AdminResetUserPassword), as a hash. */
@@ -77,8 +90,8 @@ export interface ImportJob {
   failed: number;
   passwordHashingAlgorithm?: string;
   preSignedUrl: string;
-  /** Set once the pre-signed PUT has completed. */
-  upload?: { file: string; bytes: number; atMs: number };
+  /** Set once the pre-signed PUT has completed; the line counts are those of LineCounter. */
+  upload?: { file: string; bytes: number; atMs: number; lines?: number; blankLines?: number };
   /** Where the importer is in the file, committed with the rows it covers, so a restart resumes exactly. */
   progress?: {
     offset: number;

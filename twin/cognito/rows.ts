@@ -1,5 +1,6 @@
 import type { Knobs } from './knobs.ts';
 import type { Pool } from './model.ts';
+import { attributeName } from './pools.ts';
 
 /**
  * Trims as a JVM-style reader does: ASCII spaces and control characters only, so a BOM stays
@@ -36,7 +37,12 @@ export function splitCognitoLine(line: string): string[] {
 export const MESSAGES = {
   succeeded: 'The import succeeded.',
   exists: 'The user already exists.',
-  // The documented text (spec §1.3); every other row message below is the twin's own wording.
+  // The twin's wordings, after the messages of AdminCreateUser's UsernameExistsException and
+  // AliasExistsException.
+  signInTaken: (attribute: string) => `An account with the given ${attribute} already exists.`,
+  noSignIn: (attributes: string[]) => `The user has no ${attributes.join(' or ')} to sign in with.`,
+  // The documented text (docs/cognito-behaviour.md, "CloudWatch Logs"); every other row message
+  // here is the twin's own wording.
   autoVerified:
     'The User Record does not set any of the auto verified attributes to true. (Example: email_verified to true).',
 } as const;
@@ -46,12 +52,17 @@ export const COMPLETION = {
   tooManyFailed: 'Too many users have failed or been skipped during the import.',
   stopped: 'The Import Job was stopped by the developer.',
   expired: 'The user import job has expired.',
-  // UNCONFIRMED wordings (spec §2.5): the twin's own, kept within the model's 128 characters.
+  // UNCONFIRMED wordings (docs/cognito-behaviour.md, "Import job lifecycle"): the twin's own,
+  // kept within the model's 128 characters.
   poolDeleted: 'The user pool of this import job was deleted.',
   internal: 'An internal error occurred while importing users.',
   hashColumnMissing:
     'The CSV file has no password_hash column, which a password hash import requires.',
   unparsable: (reason: string) => `The CSV file could not be parsed: ${reason}`.slice(0, 128),
+  tooLarge: (max: number) =>
+    `The CSV file is larger than ${max.toLocaleString('en-US')} bytes, the most one import job takes.`,
+  tooManyRows: (max: number) =>
+    `The CSV file has more than ${max.toLocaleString('en-US')} users, the most one import job takes.`,
 } as const;
 
 const BOOLEAN_COLUMNS = ['email_verified', 'phone_number_verified', 'cognito:mfa_enabled'];
@@ -108,7 +119,7 @@ function validDate(value: string): boolean {
   );
 }
 
-/** Checks a hash against the formats and limits of spec §1.6. */
+/** Checks a hash against the formats and limits Cognito documents for password-hash import. */
 export function validPasswordHash(algorithm: string, hash: string): boolean {
   let m: RegExpExecArray | null;
   switch (algorithm) {
@@ -138,7 +149,7 @@ export function validPasswordHash(algorithm: string, hash: string): boolean {
 }
 
 /**
- * Applies Cognito's per-row rules (spec §1.3–§1.6, §2.6) to one data line. A row that breaks
+ * Applies Cognito's per-row rules (docs/cognito-behaviour.md, "The CSV file") to one data line. A row that breaks
  * one fails alone; the job goes on.
  */
 export function checkRow(
@@ -153,7 +164,7 @@ export function checkRow(
   const values = splitCognitoLine(line);
   if (values.length !== header.length) {
     const message = `The record has ${values.length} values but the header has ${header.length} columns.`;
-    // With the knob at fail-job, Cognito is taken to stop parsing the file here (spec §1.2).
+    // With the knob at fail-job, Cognito is taken to stop parsing the file here.
     return knobs.fieldCountMismatch === 'fail-job'
       ? { outcome: 'FAILED', message, fatal: true }
       : fail(message);
@@ -204,25 +215,27 @@ export function checkRow(
   )
     return fail("The cognito:mfa_enabled value does not match the user pool's MFA configuration.");
   for (const attribute of pool.schema) {
-    const value = row[attribute.Name];
-    if (!attribute.Name.startsWith('custom:') || !value) continue;
+    if (!attribute.Name.startsWith('custom:')) continue;
+    const name = attributeName(attribute, knobs);
+    const value = row[name];
+    if (!value) continue;
     if (attribute.AttributeDataType === 'Number') {
       const { MinValue, MaxValue } = attribute.NumberAttributeConstraints ?? {};
-      if (!/^-?\d+$/.test(value)) return fail(`The value of ${attribute.Name} is not a number.`);
+      if (!/^-?\d+$/.test(value)) return fail(`The value of ${name} is not a number.`);
       if (
         (MinValue !== undefined && Number(value) < Number(MinValue)) ||
         (MaxValue !== undefined && Number(value) > Number(MaxValue))
       )
-        return fail(`The value of ${attribute.Name} is out of its allowed range.`);
+        return fail(`The value of ${name} is out of its allowed range.`);
     } else if (attribute.AttributeDataType === 'String') {
       const { MinLength, MaxLength } = attribute.StringAttributeConstraints ?? {};
       if (
         (MinLength !== undefined && value.length < Number(MinLength)) ||
         (MaxLength !== undefined && value.length > Number(MaxLength))
       )
-        return fail(`The length of ${attribute.Name} is out of its allowed range.`);
+        return fail(`The length of ${name} is out of its allowed range.`);
     } else if (attribute.AttributeDataType === 'Boolean' && !isBool(value)) {
-      return fail(`The value of ${attribute.Name} is not true or false.`);
+      return fail(`The value of ${name} is not true or false.`);
     }
   }
   const hash = row.password_hash ?? '';

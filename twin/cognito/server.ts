@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { channel } from 'node:diagnostics_channel';
+import { createWriteStream, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody as readAwsBody, sendAwsJson } from '../http.ts';
 import type { AuthService } from './auth/auth.ts';
@@ -8,11 +9,14 @@ import type { TokenService } from './auth/tokens.ts';
 import { ServiceError } from './errors.ts';
 import type { FaultRule, Faults, JobFault } from './faults.ts';
 import type { JobService } from './jobs.ts';
+import { LineCounter } from './line-reader.ts';
 import type { LogsService } from './logs.ts';
 import type { PoolService } from './pools.ts';
 import { UPLOAD_PATH_PREFIX, type UploadSigner } from './presign.ts';
+import { checkInput, operationModel, type ServiceName } from './service-model.ts';
 import type { UserService } from './users.ts';
 
+/** An operation: most answer at once; a sign-in that checks a hash answers a promise. */
 type Handler = (input: Record<string, unknown>, region: string) => unknown;
 
 export interface Services {
@@ -29,6 +33,20 @@ export interface Services {
 }
 
 const MAX_JSON_BODY = 1 << 20;
+
+/**
+ * Every answer of the JSON API, published for in-process observers (the test suite checks each
+ * one against the service model). Answers hold personal data and tokens: an observer must never
+ * log them. Nothing is built when nobody listens.
+ */
+export const RESPONSE_CHANNEL = 'cognito-import.twin.cognito-response';
+export interface PublishedResponse {
+  service: ServiceName;
+  operation: string;
+  status: number;
+  body: unknown;
+}
+const responses = channel(RESPONSE_CHANNEL);
 
 /** The region a request was signed for, read from its SigV4 credential scope. */
 function regionOf(req: IncomingMessage): string {
@@ -48,8 +66,14 @@ const readBody = (req: IncomingMessage, limit: number) =>
 const sendJson = (res: ServerResponse, status: number, body: unknown, errorType?: string) =>
   sendAwsJson(res, '1.1', status, body, errorType);
 
-function sendXmlError(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+function sendXmlError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  detail = '',
+): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${detail}</Error>`;
   res.writeHead(status, {
     'content-type': 'application/xml',
     'content-length': Buffer.byteLength(body),
@@ -66,9 +90,12 @@ export function createCognitoServer(services: Services): Server {
   const cognito: Record<string, Handler> = {
     CreateUserPool: (input, region) => services.pools.createUserPool(input, region),
     DescribeUserPool: (input) => services.pools.describeUserPool(input),
-    ListUserPools: (input) => services.pools.listUserPools(input),
+    ListUserPools: (input, region) => services.pools.listUserPools(input, region),
     DeleteUserPool: (input) => services.pools.deleteUserPool(input, () => {}),
     GetCSVHeader: (input) => services.pools.getCSVHeader(input),
+    TagResource: (input) => services.pools.tagResource(input),
+    UntagResource: (input) => services.pools.untagResource(input),
+    ListTagsForResource: (input) => services.pools.listTagsForResource(input),
     ListUsers: (input) => services.users.listUsers(input),
     AdminGetUser: (input) => services.users.adminGetUser(input),
     CreateUserImportJob: (input) => services.jobs.createUserImportJob(input),
@@ -100,7 +127,7 @@ export function createCognitoServer(services: Services): Server {
   async function handleJson(req: IncomingMessage, res: ServerResponse, target: string) {
     const started = performance.now();
     const [prefix = '', operation = ''] = target.split('.');
-    const service =
+    const service: ServiceName | '' =
       prefix === 'AWSCognitoIdentityProviderService'
         ? 'cognito-idp'
         : prefix === 'Logs_20140328'
@@ -128,8 +155,13 @@ export function createCognitoServer(services: Services): Server {
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input))
         throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
-      services.faults.check(operation);
-      sendJson(res, 200, handler(input as Record<string, unknown>, regionOf(req)));
+      services.faults.check(operation, service === 'logs' ? 'logs' : 'cognito-idp');
+      const model = service ? operationModel(service, operation) : undefined;
+      if (model) checkInput(input as Record<string, unknown>, model.input);
+      const body = await handler(input as Record<string, unknown>, regionOf(req));
+      sendJson(res, 200, body);
+      if (service && responses.hasSubscribers)
+        responses.publish({ service, operation, status, body } satisfies PublishedResponse);
     } catch (error) {
       const known =
         error instanceof ServiceError
@@ -138,18 +170,45 @@ export function createCognitoServer(services: Services): Server {
       status = known.status;
       if (!(error instanceof ServiceError))
         process.emitWarning(`cognito twin: ${operation} failed: ${(error as Error).message}`);
-      sendJson(
-        res,
-        known.status,
-        { __type: known.type, message: known.message, ...known.extra },
-        known.type,
-      );
+      const body = { __type: known.type, message: known.message, ...known.extra };
+      sendJson(res, known.status, body, known.type);
+      if (service && responses.hasSubscribers)
+        responses.publish({ service, operation, status, body } satisfies PublishedResponse);
     } finally {
       services.onRequest?.({ service, operation, status, ms: performance.now() - started });
     }
   }
 
   async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL) {
+    // As S3 does: a PUT must say its length (no chunked upload), and every x-amz-* header it
+    // sends must be one the URL signed.
+    if (req.headers['content-length'] === undefined) {
+      req.resume();
+      sendXmlError(
+        res,
+        411,
+        'MissingContentLength',
+        'You must provide the Content-Length HTTP header.',
+      );
+      return;
+    }
+    const signed = new Set(
+      (url.searchParams.get('X-Amz-SignedHeaders') ?? '').toLowerCase().split(';'),
+    );
+    const unsigned = Object.keys(req.headers).filter(
+      (name) => name.startsWith('x-amz-') && !signed.has(name),
+    );
+    if (unsigned.length > 0) {
+      req.resume();
+      sendXmlError(
+        res,
+        403,
+        'AccessDenied',
+        'There were headers present in the request which were not signed',
+        `<HeadersNotSigned>${unsigned.join(', ')}</HeadersNotSigned>`,
+      );
+      return;
+    }
     const sse = req.headers['x-amz-server-side-encryption'];
     const checked = services.signer.check(
       req.method ?? '',
@@ -165,10 +224,12 @@ export function createCognitoServer(services: Services): Server {
     const final = services.jobs.uploadFileFor(checked.jobId);
     const partial = `${final}.${randomBytes(6).toString('hex')}.part`;
     const hash = createHash('md5');
+    const counter = new LineCounter();
     let bytes = 0;
     const out = createWriteStream(partial);
     req.on('data', (chunk: Buffer) => {
       hash.update(chunk);
+      counter.update(chunk);
       bytes += chunk.length;
     });
     req.pipe(out);
@@ -186,13 +247,20 @@ export function createCognitoServer(services: Services): Server {
       return;
     }
     // The upload becomes the job's file only once complete: a broken PUT leaves no half file behind.
-    renameSync(partial, final);
-    const accepted = services.jobs.acceptUpload(checked.jobId, final, bytes);
+    const accepted = services.jobs.acceptUpload(
+      checked.jobId,
+      partial,
+      final,
+      bytes,
+      counter.end(),
+    );
     if (!accepted.ok) {
-      rmSync(final, { force: true });
+      rmSync(partial, { force: true });
       sendXmlError(res, 403, 'AccessDenied', accepted.message);
       return;
     }
+    // Taken, as S3 takes any PUT to a valid URL, but too late for the job to read.
+    if (!accepted.kept) rmSync(partial, { force: true });
     res.writeHead(200, {
       etag: `"${hash.digest('hex')}"`,
       'x-amz-server-side-encryption': 'aws:kms',

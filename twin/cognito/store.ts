@@ -4,6 +4,33 @@ import { type Database, openDatabase, transaction } from '../sqlite.ts';
 import type { MailMessage, PoolClient, SignInSession, SigningKey } from './auth/model.ts';
 import type { ImportJob, Pool, StoredUser } from './model.ts';
 
+/** The attributes a user can be looked up by besides the username. */
+export type IndexedAttribute = 'email' | 'phone_number' | 'preferred_username' | 'sub';
+
+/** A name in the user_names table: `<attribute>:<value in lower case>`. */
+export const userName = (attribute: IndexedAttribute, value: string) =>
+  `${attribute}:${value.toLowerCase()}`;
+
+/**
+ * A stored pool, upgraded from older data folders: pools stored before the twin knew tags have no
+ * `tags`, and any UserPoolTags their creation request carried were kept, unread, in `echo`.
+ */
+function readPool(doc: string): Pool {
+  const pool = JSON.parse(doc) as Pool;
+  if (pool.tags === undefined) {
+    const { UserPoolTags, ...echo } = pool.echo ?? {};
+    const kept =
+      typeof UserPoolTags === 'object' && UserPoolTags !== null && !Array.isArray(UserPoolTags)
+        ? Object.fromEntries(
+            Object.entries(UserPoolTags).filter(([, value]) => typeof value === 'string'),
+          )
+        : {};
+    pool.tags = kept as Record<string, string>;
+    pool.echo = echo;
+  }
+  return pool;
+}
+
 /**
  * The twin's durable state: pools, users, jobs and import logs in one SQLite file under the data
  * folder. Every change is one transaction, so a crash mid-write loses nothing committed and
@@ -48,6 +75,16 @@ export class CognitoStore {
         id INTEGER PRIMARY KEY AUTOINCREMENT, pool_id TEXT NOT NULL, user_key TEXT NOT NULL,
         doc TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS mailbox_by_user ON mailbox (pool_id, user_key, id);
+    `);
+    // The sign-in identifiers of the users of pools that sign in with an email, phone number or
+    // preferred_username (UsernameAttributes, AliasAttributes), kept beside the users so that an
+    // import checks each row's without reading the pool. Folded to lower case here; the users'
+    // own values keep their case.
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS user_names (
+        pool_id TEXT NOT NULL, name TEXT NOT NULL, user_key TEXT NOT NULL,
+        PRIMARY KEY (pool_id, name, user_key)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS user_names_by_user ON user_names (pool_id, user_key);
     `);
   }
 
@@ -98,17 +135,21 @@ export class CognitoStore {
     const row = this.stmt('SELECT doc FROM pools WHERE id = ?').get(id) as
       | { doc: string }
       | undefined;
-    return row ? (JSON.parse(row.doc) as Pool) : undefined;
+    return row ? readPool(row.doc) : undefined;
   }
 
-  listPools(afterSeq: number, limit: number): { pools: Pool[]; lastSeq: number; more: boolean } {
-    const rows = this.stmt('SELECT seq, doc FROM pools WHERE seq > ? ORDER BY seq LIMIT ?').all(
-      afterSeq,
-      limit + 1,
-    ) as { seq: number; doc: string }[];
+  /** Pools whose id begins with `idPrefix` (the Region's), in creation order, after `afterSeq`. */
+  listPools(
+    afterSeq: number,
+    limit: number,
+    idPrefix = '',
+  ): { pools: Pool[]; lastSeq: number; more: boolean } {
+    const rows = this.stmt(
+      'SELECT seq, doc FROM pools WHERE seq > ? AND substr(id, 1, ?) = ? ORDER BY seq LIMIT ?',
+    ).all(afterSeq, idPrefix.length, idPrefix, limit + 1) as { seq: number; doc: string }[];
     const page = rows.slice(0, limit);
     return {
-      pools: page.map((row) => JSON.parse(row.doc) as Pool),
+      pools: page.map((row) => readPool(row.doc)),
       lastSeq: page.at(-1)?.seq ?? afterSeq,
       more: rows.length > limit,
     };
@@ -116,6 +157,7 @@ export class CognitoStore {
 
   deletePool(id: string): void {
     this.stmt('DELETE FROM users WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM user_names WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM clients WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM signing_keys WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM sign_ins WHERE pool_id = ?').run(id);
@@ -137,10 +179,27 @@ export class CognitoStore {
     );
   }
 
-  putUser(poolId: string, key: string, user: StoredUser): void {
+  /**
+   * Writes a user. With `names` (users.ts signInNames), the user's sign-in identifiers become
+   * those; without, they stay as they were (the attributes did not change). `isNew` (a user just
+   * imported) has none to clear.
+   */
+  putUser(
+    poolId: string,
+    key: string,
+    user: StoredUser,
+    names?: { names: string[]; isNew?: boolean },
+  ): void {
     this.stmt(
       'INSERT INTO users (pool_id, key, doc) VALUES (?, ?, ?) ON CONFLICT (pool_id, key) DO UPDATE SET doc = excluded.doc',
     ).run(poolId, key, JSON.stringify(user));
+    if (!names) return;
+    if (!names.isNew)
+      this.stmt('DELETE FROM user_names WHERE pool_id = ? AND user_key = ?').run(poolId, key);
+    const insert = this.stmt(
+      'INSERT OR IGNORE INTO user_names (pool_id, name, user_key) VALUES (?, ?, ?)',
+    );
+    for (const name of names.names) insert.run(poolId, name, key);
   }
 
   countUsers(poolId: string): number {
@@ -150,16 +209,37 @@ export class CognitoStore {
     return row.n;
   }
 
-  /** The first user of a pool whose attribute has this value (sign-in with an email or phone alias). */
-  findUserByAttribute(
+  /**
+   * The users of a pool whose attribute has this value, in key order, ignoring case unless
+   * `exactCase`. Email, phone number and preferred_username are found only among the sign-in
+   * identifiers (pools that sign in with them); a sub in any pool.
+   */
+  findUsersByAttribute(
     poolId: string,
-    attribute: string,
+    attribute: IndexedAttribute,
     value: string,
-  ): { key: string; user: StoredUser } | undefined {
-    const row = this.stmt(
-      'SELECT key, doc FROM users WHERE pool_id = ? AND json_extract(doc, ?) = ? ORDER BY key LIMIT 1',
-    ).get(poolId, `$.attributes."${attribute}"`, value) as { key: string; doc: string } | undefined;
-    return row ? { key: row.key, user: JSON.parse(row.doc) as StoredUser } : undefined;
+    exactCase: boolean,
+    limit = 2,
+  ): { key: string; user: StoredUser }[] {
+    // A sub is looked up only when a name is neither a username nor a sign-in identifier, which
+    // is rare enough to read the pool's users for.
+    const rows = (
+      attribute === 'sub'
+        ? this.stmt(
+            "SELECT key, doc FROM users WHERE pool_id = ? AND json_extract(doc, '$.attributes.sub') = ? ORDER BY key",
+          ).all(poolId, value)
+        : this.stmt(
+            'SELECT u.key, u.doc FROM user_names n JOIN users u ON u.pool_id = n.pool_id AND u.key = n.user_key WHERE n.pool_id = ? AND n.name = ? ORDER BY u.key',
+          ).all(poolId, userName(attribute, value))
+    ) as { key: string; doc: string }[];
+    const found: { key: string; user: StoredUser }[] = [];
+    for (const row of rows) {
+      const user = JSON.parse(row.doc) as StoredUser;
+      if (exactCase && user.attributes[attribute] !== value) continue;
+      found.push({ key: row.key, user });
+      if (found.length === limit) break;
+    }
+    return found;
   }
 
   /** Users in key order after `afterKey`, for paging. */

@@ -78,11 +78,11 @@ describe('CreateUserPoolClient and DescribeUserPoolClient', () => {
     expect(error.message).toMatch(/cannot be combined with ALLOW_ values/);
   });
 
-  it('refuses an unknown flow name with the model enum in the message', async () => {
+  it('refuses an unknown flow name with the model enum in the message, in Coral form for a list', async () => {
     const error = await failure(create({ ExplicitAuthFlows: ['ALLOW_EVERYTHING'] }));
     expect(error.name).toBe(InvalidParameterException.name);
     expect(error.message).toContain(
-      "Value 'ALLOW_EVERYTHING' at 'explicitAuthFlows.1.member' failed to satisfy constraint: Member must satisfy enum value set",
+      "Value '[ALLOW_EVERYTHING]' at 'explicitAuthFlows' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [",
     );
   });
 

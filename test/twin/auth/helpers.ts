@@ -55,13 +55,21 @@ export async function importUsers(f: TwinFixture, poolId: string, usernames: str
     throw new Error(`imported ${job.ImportedUsers} of ${usernames.length}`);
 }
 
-/** A CONFIRMED user with PASSWORD, made the way an administrator would. */
-export async function confirmedUser(f: TwinFixture, poolId: string, username: string) {
+/**
+ * A CONFIRMED user with PASSWORD, made the way an administrator would; `login` names the user to
+ * AdminSetUserPassword when the pool does not keep the file's username (an email-username pool).
+ */
+export async function confirmedUser(
+  f: TwinFixture,
+  poolId: string,
+  username: string,
+  options: { login?: string } = {},
+) {
   await importUsers(f, poolId, [username]);
   await f.cognito.send(
     new AdminSetUserPasswordCommand({
       UserPoolId: poolId,
-      Username: username,
+      Username: options.login ?? username,
       Password: PASSWORD,
       Permanent: true,
     }),

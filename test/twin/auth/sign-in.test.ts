@@ -476,7 +476,10 @@ describe('clients with a secret', () => {
 describe('users who sign in with an email (UsernameAttributes)', () => {
   it('signs the user in with the email the pool uses as username', async () => {
     const pool = await createPool(f.cognito, { UsernameAttributes: ['email'] });
-    await confirmedUser(f, pool, 'b7c1d2e3-0000-4000-8000-000000000001');
+    // The pool names its users by a generated id: the administrator sets the password by email.
+    await confirmedUser(f, pool, 'b7c1d2e3-0000-4000-8000-000000000001', {
+      login: 'b7c1d2e3-0000-4000-8000-000000000001@example.com',
+    });
     const { ClientId } = await createClient(f.cognito, pool);
     const out = await userAuth(ClientId, 'USER_PASSWORD_AUTH', {
       USERNAME: 'b7c1d2e3-0000-4000-8000-000000000001@example.com',

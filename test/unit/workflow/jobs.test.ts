@@ -123,6 +123,49 @@ describe('createImportJob', () => {
   });
 });
 
+describe('createImportJob with a part of one algorithm', () => {
+  it('creates the job with the part’s algorithm, and keeps the algorithm Cognito echoes', async () => {
+    cognito.on(CreateUserImportJobCommand).resolves({
+      UserImportJob: {
+        JobId: 'import-BBBBBBBBBB',
+        JobName: 'run-1-part-2',
+        Status: 'Created',
+        PreSignedUrl: 'https://upload.example/secret',
+        PasswordHashingAlgorithm: 'ARGON2ID',
+      },
+    });
+    s3.on(GetObjectCommand).resolves({
+      Body: Readable.from([Buffer.from('a,b\n')]) as never,
+      ContentLength: 4,
+    });
+    const base = item();
+    const job = await createImportJob(
+      { ...base, part: { ...base.part, index: 2, passwordHashingAlgorithm: 'ARGON2ID' } },
+      deps(),
+    );
+    expect(cognito).toReceiveCommandWith(CreateUserImportJobCommand, {
+      JobName: 'run-1-part-2',
+      PasswordHashingAlgorithm: 'ARGON2ID',
+    });
+    expect(job.passwordHashingAlgorithm).toBe('ARGON2ID');
+  });
+
+  it('creates a part without hashes with no algorithm', async () => {
+    cognito.on(CreateUserImportJobCommand).resolves({
+      UserImportJob: { JobId: 'import-CCCCCCCCCC', Status: 'Created', PreSignedUrl: 'https://u' },
+    });
+    s3.on(GetObjectCommand).resolves({
+      Body: Readable.from([Buffer.from('a,b\n')]) as never,
+      ContentLength: 4,
+    });
+    const job = await createImportJob(item(), deps());
+    const input = cognito.commandCalls(CreateUserImportJobCommand)[0]?.args[0].input;
+    expect(input).toBeDefined();
+    expect(input).not.toHaveProperty('PasswordHashingAlgorithm');
+    expect(job).not.toHaveProperty('passwordHashingAlgorithm');
+  });
+});
+
 describe('startImportJob', () => {
   it('starts the job and plans the first poll five seconds out', async () => {
     cognito.on(StartUserImportJobCommand).resolves({

@@ -5,11 +5,20 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllowedPools } from '../../../src/cognito/allowed-pools.ts';
 import { prepareImport } from '../../../src/workflow/prepare.ts';
 
 const s3 = mockClient(S3Client);
 const cognito = mockClient(CognitoIdentityProviderClient);
+/** A pool open to the pipeline under the default setting (tagged). */
+const OPEN_POOL = {
+  AutoVerifiedAttributes: ['email' as const],
+  UserPoolTags: { 'cognito-import:allowed': 'true' },
+};
+beforeEach(() => {
+  cognito.on(DescribeUserPoolCommand).resolves({ UserPool: OPEN_POOL });
+});
 afterEach(() => {
   s3.reset();
   cognito.reset();
@@ -22,6 +31,7 @@ const deps = (config = {}) => ({
   config: {
     defaultOptions: { invalidRows: 'reject' as const, notify: true, deadlineSeconds: 3600 },
     maxObjectBytes: 1000,
+    allowedUserPools: parseAllowedPools('tagged'),
     ...config,
   },
   now: () => NOW,
@@ -38,7 +48,7 @@ describe('prepareImport', () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 120, ETag: '"abc"', VersionId: 'v1' });
     cognito
       .on(DescribeUserPoolCommand)
-      .resolves({ UserPool: { Id: 'us-east-1_Pool1', AutoVerifiedAttributes: ['email'] } });
+      .resolves({ UserPool: { Id: 'us-east-1_Pool1', ...OPEN_POOL } });
     // Act
     const run = await prepareImport(
       { input: { bucket: 'imports', key: 'incoming/us-east-1_Pool1/users.csv' }, execution },
@@ -66,14 +76,11 @@ describe('prepareImport', () => {
 
   it('prefers the pool in the input, then the key, then the stage default', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 10 });
-    cognito
-      .on(DescribeUserPoolCommand)
-      .resolves({ UserPool: { AutoVerifiedAttributes: ['email'] } });
     const fromInput = await prepareImport(
       {
         input: {
           bucket: 'imports',
-          key: 'incoming/us-east-1_Key1/a.csv',
+          key: 'uploads/us-east-1_Key1/a.csv',
           userPoolId: 'us-east-1_Input1',
         },
         execution,
@@ -90,9 +97,6 @@ describe('prepareImport', () => {
 
   it('passes a pinned version and ETag to S3 and applies input options', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 10 });
-    cognito
-      .on(DescribeUserPoolCommand)
-      .resolves({ UserPool: { AutoVerifiedAttributes: ['email'] } });
     const run = await prepareImport(
       {
         input: {
@@ -193,9 +197,109 @@ describe('prepareImport', () => {
     cognito
       .reset()
       .on(DescribeUserPoolCommand)
-      .resolves({ UserPool: { AutoVerifiedAttributes: [] } });
+      .resolves({ UserPool: { ...OPEN_POOL, AutoVerifiedAttributes: [] } });
     expect((await prepareImport({ input, execution }, deps())).rejected?.code).toBe(
       'pool.no-auto-verified',
+    );
+  });
+
+  it('reads the pool from a nested key, and sends only files directly under incoming/ to the default', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 10 });
+    const nested = await prepareImport(
+      {
+        input: { bucket: 'imports', key: 'incoming/us-east-1_Pool1/2026/12/users.csv' },
+        execution,
+      },
+      deps({ defaultUserPoolId: 'us-east-1_Default1' }),
+    );
+    expect(nested.rejected).toBeUndefined();
+    expect(nested.userPoolId).toBe('us-east-1_Pool1');
+    expect(cognito).toReceiveCommandWith(DescribeUserPoolCommand, {
+      UserPoolId: 'us-east-1_Pool1',
+    });
+    const noPool = await prepareImport(
+      { input: { bucket: 'imports', key: 'incoming/not-a-pool/users.csv' }, execution },
+      deps({ defaultUserPoolId: 'us-east-1_Default1' }),
+    );
+    expect(noPool.rejected).toMatchObject({
+      code: 'key.no-pool-folder',
+      reason: expect.stringContaining('incoming/<userPoolId>/'),
+    });
+    expect(noPool.userPoolId).toBeUndefined();
+  });
+
+  it('refuses an untagged pool (pool.not-allowed) before it reads the object', async () => {
+    cognito
+      .on(DescribeUserPoolCommand)
+      .resolves({ UserPool: { AutoVerifiedAttributes: ['email'], UserPoolTags: {} } });
+    const run = await prepareImport(
+      { input: { bucket: 'imports', key: 'incoming/us-east-1_P1/a.csv' }, execution },
+      deps(),
+    );
+    expect(run.rejected).toMatchObject({
+      code: 'pool.not-allowed',
+      reason: expect.stringContaining('tag it cognito-import:allowed=true'),
+    });
+    expect(run.userPoolId).toBe('us-east-1_P1');
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('takes an AccessDeniedException (IAM refusing the pool on AWS) as pool.not-allowed', async () => {
+    const denied = Object.assign(
+      new Error('not authorized to perform cognito-idp:DescribeUserPool'),
+      {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      },
+    );
+    cognito.on(DescribeUserPoolCommand).rejects(denied);
+    const run = await prepareImport(
+      { input: { bucket: 'imports', key: 'incoming/us-east-1_P1/a.csv' }, execution },
+      deps(),
+    );
+    expect(run.rejected).toMatchObject({
+      code: 'pool.not-allowed',
+      reason: expect.stringContaining('AccessDeniedException'),
+    });
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('with a list of pools, imports into those only, whatever their tags, without asking Cognito for others', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 10 });
+    cognito
+      .on(DescribeUserPoolCommand)
+      .resolves({ UserPool: { AutoVerifiedAttributes: ['email'] } });
+    const config = { allowedUserPools: parseAllowedPools('us-east-1_P1, us-east-1_P2') };
+    const listed = await prepareImport(
+      { input: { bucket: 'imports', key: 'incoming/us-east-1_P2/a.csv' }, execution },
+      deps(config),
+    );
+    expect(listed.rejected).toBeUndefined();
+    cognito.resetHistory();
+    const other = await prepareImport(
+      { input: { bucket: 'imports', key: 'incoming/us-east-1_P3/a.csv' }, execution },
+      deps(config),
+    );
+    expect(other.rejected).toMatchObject({ code: 'pool.not-allowed' });
+    expect(cognito.calls()).toHaveLength(0);
+  });
+
+  it('with "any", imports into an untagged pool but not into one tagged false', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 10 });
+    const config = { allowedUserPools: parseAllowedPools('any') };
+    const input = { bucket: 'imports', key: 'incoming/us-east-1_P1/a.csv' };
+    cognito
+      .on(DescribeUserPoolCommand)
+      .resolves({ UserPool: { AutoVerifiedAttributes: ['email'] } });
+    expect((await prepareImport({ input, execution }, deps(config))).rejected).toBeUndefined();
+    cognito.on(DescribeUserPoolCommand).resolves({
+      UserPool: {
+        AutoVerifiedAttributes: ['email'],
+        UserPoolTags: { 'cognito-import:allowed': 'false' },
+      },
+    });
+    expect((await prepareImport({ input, execution }, deps(config))).rejected?.code).toBe(
+      'pool.not-allowed',
     );
   });
 

@@ -100,6 +100,7 @@ describe('reportOutcome', () => {
       reportKey: 'reports/run-1/outcome.json',
     });
     expect(outcome.jobs[0]).not.toHaveProperty('poll');
+    expect(outcome).not.toHaveProperty('code');
     expect(JSON.parse(written('reports/run-1/outcome.json') ?? '{}')).toEqual(outcome);
     expect(sns).toReceiveCommandWith(PublishCommand, {
       Subject: '[SUCCEEDED] users.csv -> us-east-1_P1: 3 imported, 0 skipped, 0 failed',
@@ -151,7 +152,7 @@ describe('reportOutcome', () => {
     });
   });
 
-  it('reports REJECTED with the reason from PrepareImport or from validation', async () => {
+  it('reports REJECTED with the reason and its code, from PrepareImport or from validation', async () => {
     const prepared = await reportOutcome(
       { ...base, rejected: { code: 'object.not-found', reason: 'The object does not exist.' } },
       deps(),
@@ -159,6 +160,7 @@ describe('reportOutcome', () => {
     expect(prepared).toMatchObject({
       status: 'REJECTED',
       reason: 'The object does not exist.',
+      code: 'object.not-found',
       jobs: [],
     });
     const validated = await reportOutcome(
@@ -176,6 +178,7 @@ describe('reportOutcome', () => {
     expect(validated).toMatchObject({
       status: 'REJECTED',
       reason: '2 of 3 rows are invalid.',
+      code: 'rows.invalid',
       validation: { invalidRows: 2 },
     });
     expect(validated.summary).toBe(

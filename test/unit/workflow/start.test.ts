@@ -1,7 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { executionName, poolFromKey } from '../../../src/workflow/names.ts';
+import { executionName } from '../../../src/workflow/names.ts';
 import { startImport } from '../../../src/workflow/start.ts';
 
 const sfn = mockClient(SFNClient);
@@ -98,13 +98,5 @@ describe('startImport', () => {
     await expect(startImport({ hello: 'world' }, deps())).resolves.toEqual([
       { status: 'ignored', reason: 'not an object-created event' },
     ]);
-  });
-});
-
-describe('poolFromKey', () => {
-  it('reads the pool from incoming/<pool>/<name>.csv only', () => {
-    expect(poolFromKey('incoming/us-east-1_AbC123/users.csv')).toBe('us-east-1_AbC123');
-    expect(poolFromKey('incoming/users.csv')).toBeUndefined();
-    expect(poolFromKey('incoming/not-a-pool/users.csv')).toBeUndefined();
   });
 });

@@ -108,6 +108,23 @@ describe('validateCsv', () => {
     expect(JSON.stringify(summary)).not.toContain('example.com');
   });
 
+  it('gives each part of a file with mixed password hashes the algorithm its job is created with', async () => {
+    const bcrypt = `$2b$10$${'a'.repeat(53)}`;
+    const scrypt = '16384$8$1$abcdef01$0123456789abcdef';
+    s3.on(GetObjectCommand).resolves(
+      body(
+        `cognito:username,email,email_verified,password_hash\nann,ann@example.com,true,${bcrypt}\nbob,bob@example.com,true,\ncy,cy@example.com,true,${scrypt}\n`,
+      ),
+    );
+    const summary = await validateCsv(run(), deps());
+    expect(summary.parts.map((p) => [p.index, p.passwordHashingAlgorithm, p.rows])).toEqual([
+      [1, 'BCRYPT', 1],
+      [2, undefined, 1],
+      [3, 'SCRYPT', 1],
+    ]);
+    expect(summary.parts[1]).not.toHaveProperty('passwordHashingAlgorithm');
+  });
+
   it('rejects a file with invalid rows under the reject policy and lists no parts', async () => {
     s3.on(GetObjectCommand).resolves(
       body(

@@ -15,7 +15,7 @@ import type { Knobs } from '../knobs.ts';
 import type { Pool, StoredUser } from '../model.ts';
 import type { PoolService } from '../pools.ts';
 import type { CognitoStore } from '../store.ts';
-import { usernameKey } from '../users.ts';
+import { type FoundUser, findUser, signInNames } from '../users.ts';
 import { ALLOW_FLOWS, type ClientService } from './clients.ts';
 import type { MailMessage, PoolClient } from './model.ts';
 import {
@@ -123,11 +123,6 @@ const noRecoveryContact = () =>
 /** What the twin cannot do, said as such rather than dressed up as one of Cognito's answers. */
 const twinCannot = (what: string) =>
   new ServiceError('UnsupportedOperationException', `The local twin ${what}`);
-
-interface FoundUser {
-  key: string;
-  user: StoredUser;
-}
 
 interface PendingChallenge {
   name: 'NEW_PASSWORD_REQUIRED';
@@ -285,7 +280,7 @@ export class AuthService {
     if (!enabled) throw invalidParameter(refusal);
   }
 
-  private passwordAuth(pool: Pool, client: PoolClient, parameters: Record<string, string>) {
+  private async passwordAuth(pool: Pool, client: PoolClient, parameters: Record<string, string>) {
     const login = parameters.USERNAME;
     if (!login) throw missing('USERNAME');
     const password = parameters.PASSWORD;
@@ -303,16 +298,21 @@ export class AuthService {
         'Password reset required for the user',
       );
     if (!user.passwordHash) throw incorrect();
-    const checked = checkPassword(user.passwordHash, password);
-    if (checked === 'unsupported')
-      throw twinCannot(
-        `cannot check ${user.passwordHash.algorithm} password hashes (node:crypto has no ${user.passwordHash.algorithm}): set the password with AdminSetUserPassword, or reset it (ForgotPassword), to sign this user in on the twin.`,
-      );
+    const checked = await checkPassword(
+      user.passwordHash,
+      password,
+      // The twin's own hashes (SCRYPT, set by a reset or an admin) are hex whatever the knob says.
+      user.passwordHash.imported ? this.knobs.hashSaltEncoding : 'decoded',
+    );
     if (checked === 'mismatch') throw incorrect();
+    // BCRYPT and ARGON2ID are checked asynchronously: a password set meanwhile (by an admin, or a
+    // reset) wins over the one just checked.
+    if (this.findUser(pool, login)?.user.passwordHash?.value !== user.passwordHash.value)
+      throw incorrect();
     if (user.status === 'UNCONFIRMED')
       throw new ServiceError('UserNotConfirmedException', 'User is not confirmed.');
     let current = user;
-    if (user.passwordHash.algorithm !== 'SCRYPT') {
+    if (user.passwordHash.imported || user.passwordHash.algorithm !== 'SCRYPT') {
       // After the first sign-in with an imported hash, the password is the pool's own.
       current = { ...user, passwordHash: hashPassword(password), modifiedMs: this.now() };
       this.store.tx(() => this.store.putUser(pool.id, key, current));
@@ -453,7 +453,11 @@ export class AuthService {
       passwordHash: hashPassword(newPassword),
       modifiedMs: this.now(),
     };
-    this.store.tx(() => this.store.putUser(pool.id, pending.userKey, updated));
+    this.store.tx(() =>
+      this.store.putUser(pool.id, pending.userKey, updated, {
+        names: signInNames(pool, updated.attributes),
+      }),
+    );
     this.challenges.delete(String(input.Session));
     return authenticated(this.tokens.signIn(pool, client, pending.userKey, updated));
   }
@@ -637,25 +641,9 @@ export class AuthService {
     };
   }
 
-  /**
-   * Finds the user a sign-in names: by username, or by the email or phone number the pool lets
-   * users sign in with (UsernameAttributes), or a verified alias (AliasAttributes).
-   */
+  /** The user a sign-in or an admin request names (users.ts findUser). */
   findUser(pool: Pool, login: string): FoundUser | undefined {
-    const key = usernameKey(pool, login);
-    const direct = this.store.getUser(pool.id, key);
-    if (direct) return { key, user: direct };
-    for (const attribute of ['email', 'phone_number', 'preferred_username']) {
-      const asUsername = pool.usernameAttributes.includes(attribute);
-      const asAlias = pool.aliasAttributes.includes(attribute);
-      if (!asUsername && !asAlias) continue;
-      const hit = this.store.findUserByAttribute(pool.id, attribute, login);
-      if (!hit) continue;
-      const verifiedFlag =
-        attribute === 'preferred_username' ? 'true' : hit.user.attributes[`${attribute}_verified`];
-      if (asUsername || verifiedFlag === 'true') return hit;
-    }
-    return undefined;
+    return findUser(this.store, pool, login);
   }
 
   /** Unknown users: UserNotFoundException, or the given answer when the client hides existence. */

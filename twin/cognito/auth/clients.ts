@@ -9,9 +9,10 @@ import {
   type Shape,
   UserPoolId,
 } from '../constraints.ts';
-import { invalidParameter, resourceNotFound } from '../errors.ts';
+import { invalidParameter, resourceNotFound, ServiceError } from '../errors.ts';
 import type { Pool } from '../model.ts';
 import type { PoolService } from '../pools.ts';
+import { echoedMembers, requestModel, structureModel } from '../service-model.ts';
 import type { CognitoStore } from '../store.ts';
 import type { PoolClient, TimeUnit } from './model.ts';
 
@@ -45,6 +46,22 @@ const attributeList: MemberRule = {
   items: { type: 'string', min: 1, max: 2048 },
 };
 
+const redirectUrl: MemberRule = {
+  type: 'string',
+  min: 1,
+  max: 1024,
+  pattern: /[\p{L}\p{M}\p{S}\p{N}\p{P}]+/u,
+};
+
+/** The scopes every pool has; others belong to resource servers, which the twin does not keep. */
+const STANDARD_SCOPES = new Set([
+  'openid',
+  'email',
+  'phone',
+  'profile',
+  'aws.cognito.signin.user.admin',
+]);
+
 /** The members of Create and Update the twin checks; the others are kept and echoed. */
 const commonShape: Shape = {
   UserPoolId,
@@ -69,16 +86,20 @@ const commonShape: Shape = {
     type: 'list',
     items: { type: 'string', min: 1, max: 32, pattern: /[\p{L}\p{M}\p{S}\p{N}\p{P}\p{Z}]+/u },
   },
-  CallbackURLs: { type: 'list', min: 0, max: 100, items: { type: 'string', min: 1, max: 1024 } },
-  LogoutURLs: { type: 'list', min: 0, max: 100, items: { type: 'string', min: 1, max: 1024 } },
-  DefaultRedirectURI: { type: 'string', min: 1, max: 1024 },
+  CallbackURLs: { type: 'list', min: 0, max: 100, items: redirectUrl },
+  LogoutURLs: { type: 'list', min: 0, max: 100, items: redirectUrl },
+  DefaultRedirectURI: redirectUrl,
   AllowedOAuthFlows: {
     type: 'list',
     min: 0,
     max: 3,
     items: { type: 'string', enum: ['code', 'implicit', 'client_credentials'] },
   },
-  AllowedOAuthScopes: { type: 'list', max: 50, items: { type: 'string', min: 1, max: 256 } },
+  AllowedOAuthScopes: {
+    type: 'list',
+    max: 50,
+    items: { type: 'string', min: 1, max: 256, pattern: /[\x21\x23-\x5B\x5D-\x7E]+/ },
+  },
   AllowedOAuthFlowsUserPoolClient: { type: 'boolean' },
   AnalyticsConfiguration: { type: 'structure' },
   PreventUserExistenceErrors: { type: 'string', enum: ['LEGACY', 'ENABLED'] },
@@ -97,13 +118,81 @@ const createShape: Shape = {
 
 const updateShape: Shape = { ...commonShape, ClientId, ClientName };
 
-/** Members that configure what the twin does; everything else in a request is only echoed. */
-const ACTED_ON = new Set([
-  ...Object.keys(createShape),
-  ...Object.keys(updateShape),
+/**
+ * Members that configure what the twin does. The model's other members of the request that
+ * UserPoolClientType also has (the OAuth settings, analytics, refresh-token rotation) are kept
+ * and shown back; a member the model does not know is dropped.
+ */
+const ACTED_ON: ReadonlySet<string> = new Set([
+  'UserPoolId',
+  'ClientId',
+  'ClientName',
   'ClientSecret',
   'GenerateSecret',
+  'RefreshTokenValidity',
+  'AccessTokenValidity',
+  'IdTokenValidity',
+  'TokenValidityUnits',
+  'ReadAttributes',
+  'WriteAttributes',
+  'ExplicitAuthFlows',
+  'PreventUserExistenceErrors',
+  'EnableTokenRevocation',
+  'EnablePropagateAdditionalUserContextData',
+  'AuthSessionValidity',
+  'AllowedOAuthFlowsUserPoolClient',
 ]);
+
+/**
+ * The OAuth rules Cognito applies to an app client, with the errors the model declares for them
+ * (the messages are the twin's): flows only with AllowedOAuthFlowsUserPoolClient, never
+ * client_credentials beside the user flows or without a secret, code and implicit only with a
+ * callback URL and a scope, scopes that exist, HTTPS callbacks except to localhost.
+ */
+function checkOAuth(input: Record<string, unknown>, hasSecret: boolean): void {
+  const flows = (input.AllowedOAuthFlows as string[] | undefined) ?? [];
+  const scopes = (input.AllowedOAuthScopes as string[] | undefined) ?? [];
+  const callbacks = [
+    ...((input.CallbackURLs as string[] | undefined) ?? []),
+    ...((input.LogoutURLs as string[] | undefined) ?? []),
+    ...(input.DefaultRedirectURI !== undefined ? [String(input.DefaultRedirectURI)] : []),
+  ];
+  const oauthFlow = (message: string) => new ServiceError('InvalidOAuthFlowException', message);
+  if (input.AllowedOAuthFlowsUserPoolClient === true && flows.length === 0)
+    throw oauthFlow('AllowedOAuthFlows must be set when AllowedOAuthFlowsUserPoolClient is true.');
+  if (flows.includes('client_credentials')) {
+    if (flows.length > 1)
+      throw oauthFlow('client_credentials cannot be combined with the code or implicit flow.');
+    if (!hasSecret)
+      throw oauthFlow(
+        'client_credentials flow can not be selected if client does not have a client secret.',
+      );
+  }
+  const unknown = scopes.find((scope) => !STANDARD_SCOPES.has(scope));
+  if (unknown)
+    throw new ServiceError('ScopeDoesNotExistException', `Invalid scope requested: ${unknown}`);
+  if (flows.some((flow) => flow === 'code' || flow === 'implicit')) {
+    if (((input.CallbackURLs as string[] | undefined) ?? []).length === 0)
+      throw invalidParameter(
+        'CallbackURLs cannot be empty when the code or implicit flow is allowed.',
+      );
+    if (scopes.length === 0)
+      throw oauthFlow('AllowedOAuthScopes cannot be empty when OAuth flows are allowed.');
+  }
+  for (const url of callbacks) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    const local = parsed?.protocol === 'http:' && parsed.hostname === 'localhost';
+    if (!parsed || parsed.hash || (parsed.protocol === 'http:' && !local))
+      throw invalidParameter(
+        'A callback or sign-out URL must be an absolute HTTPS URL (HTTP only to localhost) without a fragment.',
+      );
+  }
+}
 
 const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
 function lowerAlnum(length: number): string {
@@ -158,6 +247,7 @@ export class ClientService {
       throw invalidParameter(
         'You cannot specify both GenerateSecret as true and provide a ClientSecret value.',
       );
+    checkOAuth(input, input.GenerateSecret === true || input.ClientSecret !== undefined);
     const now = this.now();
     const secret =
       input.ClientSecret !== undefined
@@ -194,6 +284,7 @@ export class ClientService {
     checkRequest(input, updateShape);
     const pool = this.pools.requirePool(String(input.UserPoolId));
     const current = this.requireClient(pool.id, String(input.ClientId));
+    checkOAuth(input, current.clientSecret !== undefined);
     const updated: PoolClient = {
       clientId: current.clientId,
       userPoolId: current.userPoolId,
@@ -236,6 +327,7 @@ export class ClientService {
 
   /** The configurable part of a client, from a Create or Update request, defaults filled in. */
   private settings(pool: Pool, input: Record<string, unknown>, verb: 'creating' | 'updating') {
+    const operation = verb === 'creating' ? 'CreateUserPoolClient' : 'UpdateUserPoolClient';
     const flows = (input.ExplicitAuthFlows as string[] | undefined) ?? [];
     const legacy = flows.some((f) => LEGACY_FLOWS.includes(f));
     const allow = flows.some((f) => ALLOW_FLOWS.includes(f));
@@ -276,18 +368,12 @@ export class ClientService {
       )
         throw invalidParameter(`Invalid write attributes specified while ${verb} a client`);
     }
-    const echo = Object.fromEntries(Object.entries(input).filter(([key]) => !ACTED_ON.has(key)));
-    for (const key of [
-      'SupportedIdentityProviders',
-      'CallbackURLs',
-      'LogoutURLs',
-      'DefaultRedirectURI',
-      'AllowedOAuthFlows',
-      'AllowedOAuthScopes',
-      'AnalyticsConfiguration',
-      'RefreshTokenRotation',
-    ])
-      if (input[key] !== undefined) echo[key] = input[key];
+    const echo = echoedMembers(
+      input,
+      requestModel('cognito-idp', operation),
+      structureModel('cognito-idp', 'UserPoolClientType'),
+      ACTED_ON,
+    );
     echo.AllowedOAuthFlowsUserPoolClient = input.AllowedOAuthFlowsUserPoolClient === true;
     const cleanUnits =
       units || refreshUnits

@@ -6,6 +6,7 @@ import {
   scryptSync,
   timingSafeEqual,
 } from 'node:crypto';
+import { argon2Verify, bcryptVerify } from 'hash-wasm';
 import { ServiceError } from '../errors.ts';
 import type { Pool } from '../model.ts';
 
@@ -30,7 +31,7 @@ export function hashPassword(password: string): { algorithm: 'SCRYPT'; value: st
 }
 
 /** What checking a password against a stored hash found. */
-export type PasswordCheck = 'match' | 'mismatch' | 'unsupported';
+export type PasswordCheck = 'match' | 'mismatch';
 
 const same = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
@@ -44,45 +45,94 @@ function decodeBase64(value: string): Buffer | undefined {
   return Buffer.from(standard, 'base64');
 }
 
+/** How the salt field of a PBKDF2_SHA256 or SCRYPT hash is read (the twin's hashSaltEncoding knob). */
+export type SaltEncoding = 'decoded' | 'text';
+
+function checkScrypt(value: string, password: string, saltEncoding: SaltEncoding): PasswordCheck {
+  const m = /^(\d+)\$(\d+)\$(\d+)\$([0-9a-fA-F]+)\$([0-9a-fA-F]+)$/.exec(value);
+  if (!m) return 'mismatch';
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const salt = Buffer.from(m[4] as string, saltEncoding === 'text' ? 'utf8' : 'hex');
+  const want = Buffer.from(m[5] as string, 'hex');
+  if (want.length === 0) return 'mismatch';
+  try {
+    // maxmem: N=65536, r=8 needs 64 MiB, above node's 32 MiB default.
+    const got = scryptSync(password, salt, want.length, {
+      N,
+      r,
+      p,
+      maxmem: 256 * N * r + 1024 * 1024,
+    });
+    return same(got, want) ? 'match' : 'mismatch';
+  } catch {
+    return 'mismatch';
+  }
+}
+
+function checkPbkdf2(value: string, password: string, saltEncoding: SaltEncoding): PasswordCheck {
+  const m = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9+/.=]+)\$([A-Za-z0-9+/.=]+)$/.exec(value);
+  if (!m) return 'mismatch';
+  const iterations = Number(m[1]);
+  const salt =
+    saltEncoding === 'text' ? Buffer.from(m[2] as string, 'utf8') : decodeBase64(m[2] as string);
+  const want = decodeBase64(m[3] as string);
+  if (!salt || !want || want.length === 0 || iterations < 1) return 'mismatch';
+  const got = pbkdf2Sync(password, salt, iterations, want.length, 'sha256');
+  return same(got, want) ? 'match' : 'mismatch';
+}
+
+/** bcrypt reads at most 72 bytes of a password; longer ones are cut there, as every bcrypt does. */
+const BCRYPT_MAX_BYTES = 72;
+
+async function checkBcrypt(value: string, password: string): Promise<PasswordCheck> {
+  // The $2a$, $2b$, $2x$ and $2y$ variants differ only in how old implementations handled
+  // passwords over 255 bytes or with 8-bit characters; hash-wasm computes them all as $2b$.
+  if (!/^\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}$/.test(value)) return 'mismatch';
+  const bytes = Buffer.from(password, 'utf8').subarray(0, BCRYPT_MAX_BYTES);
+  try {
+    return (await bcryptVerify({ password: bytes, hash: value })) ? 'match' : 'mismatch';
+  } catch {
+    return 'mismatch';
+  }
+}
+
+async function checkArgon2id(value: string, password: string): Promise<PasswordCheck> {
+  // The PHC string Cognito documents; salt and hash in base64, padded or not.
+  const m =
+    /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)=*\$([A-Za-z0-9+/]+)=*$/.exec(
+      value,
+    );
+  if (!m) return 'mismatch';
+  try {
+    const phc = `$argon2id$v=${m[1]}$m=${m[2]},t=${m[3]},p=${m[4]}$${m[5]}$${m[6]}`;
+    return (await argon2Verify({ password, hash: phc })) ? 'match' : 'mismatch';
+  } catch {
+    // An argon2 version other than 1.3 (v=19), or parameters no implementation takes.
+    return 'mismatch';
+  }
+}
+
 /**
- * Checks a password against a stored hash. PBKDF2_SHA256 and SCRYPT are computed with node:crypto;
- * node:crypto has no BCRYPT or ARGON2ID, so those answer `unsupported` rather than guess.
+ * Checks a password against a stored hash, in the formats of spec §1.6 as the converters write
+ * them: PBKDF2_SHA256 and SCRYPT with node:crypto, BCRYPT and ARGON2ID with hash-wasm.
  */
-export function checkPassword(
+export async function checkPassword(
   stored: { algorithm: string; value: string },
   password: string,
-): PasswordCheck {
-  if (stored.algorithm === 'SCRYPT') {
-    const m = /^(\d+)\$(\d+)\$(\d+)\$([0-9a-fA-F]+)\$([0-9a-fA-F]+)$/.exec(stored.value);
-    if (!m) return 'mismatch';
-    const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const salt = Buffer.from(m[4] as string, 'hex');
-    const want = Buffer.from(m[5] as string, 'hex');
-    if (want.length === 0) return 'mismatch';
-    try {
-      // maxmem: N=65536, r=8 needs 64 MiB, above node's 32 MiB default.
-      const got = scryptSync(password, salt, want.length, {
-        N,
-        r,
-        p,
-        maxmem: 256 * N * r + 1024 * 1024,
-      });
-      return same(got, want) ? 'match' : 'mismatch';
-    } catch {
+  saltEncoding: SaltEncoding = 'decoded',
+): Promise<PasswordCheck> {
+  switch (stored.algorithm) {
+    case 'SCRYPT':
+      return checkScrypt(stored.value, password, saltEncoding);
+    case 'PBKDF2_SHA256':
+      return checkPbkdf2(stored.value, password, saltEncoding);
+    case 'BCRYPT':
+      return checkBcrypt(stored.value, password);
+    case 'ARGON2ID':
+      return checkArgon2id(stored.value, password);
+    default:
       return 'mismatch';
-    }
   }
-  if (stored.algorithm === 'PBKDF2_SHA256') {
-    const m = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9+/.=]+)\$([A-Za-z0-9+/.=]+)$/.exec(stored.value);
-    if (!m) return 'mismatch';
-    const iterations = Number(m[1]);
-    const salt = decodeBase64(m[2] as string);
-    const want = decodeBase64(m[3] as string);
-    if (!salt || !want || want.length === 0 || iterations < 1) return 'mismatch';
-    const got = pbkdf2Sync(password, salt, iterations, want.length, 'sha256');
-    return same(got, want) ? 'match' : 'mismatch';
-  }
-  return 'unsupported';
 }
 
 export interface PasswordPolicy {
