@@ -131,6 +131,22 @@ export function requireSettings<K extends RequiredSetting>(
   return config as ConfigWith<K>;
 }
 
+/**
+ * Whether a function traces with X-Ray: Powertools Tracer's own rule — in a Lambda execution
+ * environment (not SAM's or Amplify's emulation), unless POWERTOOLS_TRACE_ENABLED=false. Read
+ * before the tracer is loaded, because the X-Ray SDK is only worth its cold-start cost where it
+ * traces (the local twin and the tests never load it).
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const executionEnv = env.AWS_EXECUTION_ENV ?? '';
+  return (
+    executionEnv !== '' &&
+    executionEnv !== 'AWS_Lambda_amplify-mock' &&
+    !env.AWS_SAM_LOCAL &&
+    env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false'
+  );
+}
+
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);

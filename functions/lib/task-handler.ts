@@ -1,6 +1,11 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { type ConfigWith, type RequiredSetting, requireSettings } from '../../src/config.ts';
+import { correlationKeys } from '../../src/workflow/telemetry.ts';
 import { type FunctionDeps, functionDeps } from './deps.ts';
+import { logger, metrics, telemetry, tracer } from './powertools.ts';
 import { transientErrorsAsOneName } from './transient-errors.ts';
 
 /** A function's dependencies, with the settings it declared it needs known to be set. */
@@ -8,7 +13,12 @@ export type TaskDeps<K extends RequiredSetting> = FunctionDeps & { config: Confi
 
 /**
  * Every function's Lambda handler: middy around one core function of src/, which gets the
- * cold-start dependencies. The middlewares every function shares are added here, once.
+ * cold-start dependencies. The middlewares every function shares are added here, once: the X-Ray
+ * segment (where the function traces), the Lambda context and the run's correlation keys (run,
+ * part, jobId) on every log line and metric record, reset after each invocation, the metrics
+ * published when it ends (error or not), and a transient service fault renamed as the one error
+ * the state machine retries (added last, so that its onError runs first and the trace and the
+ * logs see the name the state machine sees).
  *
  * `needs` names the settings without a default the function cannot run without
  * (src/config.ts, REQUIRED_SETTINGS): a missing one fails the invocation with a message that
@@ -26,10 +36,17 @@ export function taskHandler<Event, Result, K extends RequiredSetting = never>(
   run: (event: Event, deps: TaskDeps<K>) => Promise<Result>,
   { needs = [] }: { needs?: readonly K[] } = {},
 ) {
-  const handler = middy<Event, Result>({ timeoutEarlyInMillis: 0 })
+  const handler = middy<Event, Result>({ timeoutEarlyInMillis: 0 });
+  if (tracer) handler.use(captureLambdaHandler(tracer, { captureResponse: false }));
+  handler
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
     .use(transientErrorsAsOneName())
     .handler((event) => {
-      const deps = functionDeps();
+      const keys = correlationKeys(event);
+      logger.appendKeys(keys);
+      for (const [key, value] of Object.entries(keys)) metrics.addMetadata(key, String(value));
+      const deps = functionDeps(telemetry);
       return run(event, { ...deps, config: requireSettings(deps.config, needs) });
     });
   return Object.assign(handler, { needs });

@@ -17,6 +17,11 @@ export interface ClientOptions {
   maxAttempts?: number;
   /** How the clients retry; the SDK's standard strategy unless given (tests drop its delays). */
   retryStrategy?: S3ClientConfig['retryStrategy'];
+  /**
+   * Wraps each client once built: on Lambda, the X-Ray tracer's `captureAWSv3Client` (when
+   * tracing is on), so that every call is a subsegment of the function's trace.
+   */
+  instrument?: <C extends object>(client: C) => C;
 }
 
 export type ServiceName = 'cognito' | 'logs' | 's3' | 'sfn' | 'sns';
@@ -34,12 +39,13 @@ function base(options: ClientOptions, service: ServiceName) {
 
 /** The one place that builds SDK clients. */
 export function createClients(options: ClientOptions = {}) {
+  const wrap = options.instrument ?? (<C>(client: C) => client);
   return {
-    cognito: new CognitoIdentityProviderClient(base(options, 'cognito')),
-    logs: new CloudWatchLogsClient(base(options, 'logs')),
-    s3: new S3Client(base(options, 's3')),
-    sfn: new SFNClient(base(options, 'sfn')),
-    sns: new SNSClient(base(options, 'sns')),
+    cognito: wrap(new CognitoIdentityProviderClient(base(options, 'cognito'))),
+    logs: wrap(new CloudWatchLogsClient(base(options, 'logs'))),
+    s3: wrap(new S3Client(base(options, 's3'))),
+    sfn: wrap(new SFNClient(base(options, 'sfn'))),
+    sns: wrap(new SNSClient(base(options, 'sns'))),
   };
 }
 

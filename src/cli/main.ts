@@ -4,6 +4,7 @@ import { CONVERT_HELP, convert } from './convert.ts';
 import { UsageError } from './errors.ts';
 import { HEADER_HELP, header } from './header.ts';
 import { type Io, processIo } from './io.ts';
+import { LOGS_HELP, logs } from './logs.ts';
 import { OUTCOMES_HELP, outcomes } from './outcomes.ts';
 import { REHEARSE_HELP, rehearse } from './rehearse.ts';
 import { RUN_HELP, run } from './run.ts';
@@ -24,6 +25,7 @@ Commands:
   start      start an import of an object in S3 (AWS, or a twin run by serve)
   status     show an execution and its outcome
   outcomes   list the outcome notifications the local twin received
+  logs       print the functions' logs and metrics (the twin's CloudWatch Logs, or AWS)
   rehearse   take imported users through reset, first sign-in and token refresh on the local twin
   convert    turn an Auth0, Keycloak, Supabase, Django, Firebase or other export into an import CSV
 
@@ -63,6 +65,8 @@ export async function main(
       return wantsHelp(rest)
         ? help(io, OUTCOMES_HELP)
         : await outcomes(rest, io, config, untilSignal());
+    if (command === 'logs')
+      return wantsHelp(rest) ? help(io, LOGS_HELP) : await logs(rest, io, config, untilSignal());
     if (command === 'header')
       return wantsHelp(rest) ? help(io, HEADER_HELP) : await header(rest, io, config);
     if (command === 'rehearse')

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALLOWED_TAG_KEY } from '../cognito/allowed-pools.ts';
 import type { EnvConfig } from '../config.ts';
-import { startLocalTwin } from '../local/twin.ts';
+import { LOCAL_STAGE, startLocalTwin } from '../local/twin.ts';
+import { deployedFunctionName } from '../workflow/tasks.ts';
 import { checkAllowedPools } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
@@ -105,5 +106,8 @@ export async function serve(
         : `Pools: runs import only into ${allowedUserPools.split(',').join(', ')} (--allowed-pools)`,
   );
   io.err(`Outcome topic: ${twin.topicArn}  (see them with: cognito-import outcomes)`);
+  io.err(
+    `Function logs: /aws/lambda/${deployedFunctionName(LOCAL_STAGE)}-<function>  (see them with: cognito-import logs --follow)`,
+  );
   return () => twin.close();
 }

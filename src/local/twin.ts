@@ -28,12 +28,15 @@ import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
 import {
   type AslDefinition,
+  deployedFunctionName,
   FUNCTION_HANDLERS,
   type FunctionKey,
   taskFunctions,
 } from '../workflow/tasks.ts';
+import { METRICS_NAMESPACE } from '../workflow/telemetry.ts';
 import type { Uploader } from '../workflow/upload.ts';
 import { putToPresignedUrl } from '../workflow/upload.ts';
+import { type LambdaHandler, startLocalLambda } from './lambda-runtime.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -45,14 +48,32 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOGS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/cognito-import-logs`;
 /** The twin accepts any credentials; these are the ones its own clients and `serve` use. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+/** The stage the twin's functions are named for: `cognito-import-pipeline-local-<key>`. */
+export const LOCAL_STAGE = 'local';
+export const localFunctionName = (key: FunctionKey) => deployedFunctionName(LOCAL_STAGE, key);
 
-type LambdaHandler = (event: unknown, context: object) => Promise<unknown>;
+/**
+ * What Lambda and serverless.yml give every function besides its own settings: Powertools'
+ * service and namespace, Lambda's log level and format (the functions' LoggingConfig), and no
+ * tracing (there is no X-Ray daemon here). Set once the local Lambda provides the runtime's
+ * invoke store, and before the handlers load: Powertools reads them once.
+ */
+const FUNCTION_RUNTIME_ENV = {
+  POWERTOOLS_SERVICE_NAME: deployedFunctionName(LOCAL_STAGE),
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_TRACE_ENABLED: 'false',
+  AWS_LAMBDA_LOG_FORMAT: 'JSON',
+  AWS_LAMBDA_LOG_LEVEL: 'INFO',
+  // Many invocations at once in one process, each with its own Powertools state.
+  AWS_LAMBDA_MAX_CONCURRENCY: '1000',
+};
 
 /**
  * The diagnostics channel (node:diagnostics_channel) on which the twin publishes every line it
- * and the functions it runs would write to a log: the functions' log lines, each twin's request
- * entries, the notifications it keeps, and each ended execution's status. Nothing subscribes in
- * normal use (publishing then costs nothing); the test suite's leak scan does.
+ * and the functions it runs would write to a log: each line the functions write (also kept in
+ * the twin's CloudWatch Logs as `/aws/lambda/<function name>`), each twin's request entries, the
+ * notifications it keeps, and each ended execution's status. Nothing subscribes in normal use
+ * (publishing then costs nothing); the test suite's leak scan does.
  */
 export const LOG_CHANNEL = 'cognito-import.log';
 
@@ -95,7 +116,10 @@ export interface LocalTwinOptions {
   functionEnv?: Record<string, string>;
   /** How the functions' SDK clients retry; the SDK's standard strategy unless given. */
   retryStrategy?: ClientOptions['retryStrategy'];
-  /** The functions' log lines (counts and ids only); dropped unless given. */
+  /**
+   * Each line the functions write (JSON: their logs and metrics), besides the twin's CloudWatch
+   * Logs (`/aws/lambda/<function name>`), where they always go.
+   */
   log?: (line: string) => void;
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
   /**
@@ -163,13 +187,6 @@ async function loadHandler(key: FunctionKey): Promise<LambdaHandler> {
   return module.handler;
 }
 
-const lambdaContext = (functionName: string) => ({
-  functionName,
-  functionVersion: '$LATEST',
-  awsRequestId: crypto.randomUUID(),
-  callbackWaitsForEmptyEventLoop: false,
-});
-
 /**
  * Starts the whole local twin in-process: Cognito (with CloudWatch Logs), S3, Step Functions and
  * the outcome topic, each on its own 127.0.0.1 port and all under one data folder. The state
@@ -211,6 +228,35 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       onRequest,
     });
     started.push(cognito);
+    // The functions' output goes where Lambda puts it: the twin's CloudWatch Logs.
+    const lambda = startLocalLambda({
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      now: clock?.now ?? Date.now,
+      onInstance: ({ logGroup, logStream }) => {
+        try {
+          cognito.logs.createStream(logGroup, logStream, (clock?.now ?? Date.now)());
+        } catch {
+          // The twin closed under a function still running (see onLog).
+        }
+      },
+      onLog: (event) => {
+        try {
+          cognito.logs.put(event.logGroup, event.logStream, [event]);
+        } catch {
+          // A function still running when the twin closed: its lines go where a killed
+          // process's would.
+        }
+        options.log?.(event.message);
+        publish('function', event.message);
+      },
+    });
+    started.push({ close: async () => lambda.close() });
+    // The Lambda runtime's environment, which Powertools reads itself; the functions' own
+    // settings are handed to them below (overrideFunctionDeps), not through the environment.
+    Object.assign(process.env, FUNCTION_RUNTIME_ENV);
+    const invoke = (key: FunctionKey, handler: LambdaHandler, event: unknown) =>
+      lambda.invoke(localFunctionName(key), handler, event);
     const sns = await startSnsTwin({
       dataDir,
       topics: [OUTCOME_TOPIC],
@@ -228,8 +274,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const handlers: Record<string, TaskHandler> = {};
     for (const [state, key] of Object.entries(tasks)) {
       const handler = await loadHandler(key as FunctionKey);
-      const invoke: TaskHandler = (input) => handler(input, lambdaContext(key));
-      handlers[state] = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
+      const task: TaskHandler = (input) => invoke(key as FunctionKey, handler, input);
+      handlers[state] = options.wrapTask ? options.wrapTask(state, task) : task;
     }
     const sweeper = await loadHandler('sweepExecution');
     const sfn = await startSfnTwin({
@@ -253,7 +299,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const stateMachineArn = sfn.stateMachineArn(STATE_MACHINE_NAME);
     const starter = await loadHandler('startImport');
     const deliver = (event: unknown, about: ObjectCreatedEvent) => {
-      starter(event, lambdaContext('startImport')).then(
+      invoke('startImport', starter, event).then(
         (results) =>
           events.emit('started', {
             bucket: about.detail.bucket.name,
@@ -293,7 +339,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
     };
     // The functions run in this process, configured as serverless.yml configures them in AWS,
-    // but handed their settings and clients directly: the process environment stays the user's.
+    // but handed their settings and clients directly, not through the process environment.
     const config = readFunctionConfig({
       OUTCOME_TOPIC_ARN: topicArn,
       STATE_MACHINE_ARN: stateMachineArn,
@@ -316,10 +362,6 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       }),
       config,
       ...(clock ? { now: clock.now } : {}),
-      log: (line) => {
-        options.log?.(line);
-        publish('function', line);
-      },
       ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
     });
     // The sweeper's EventBridge rule (serverless.yml, ExecutionEndedRule): this state machine's
@@ -334,7 +376,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       const run = (async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            return (await sweeper(event, lambdaContext('sweepExecution'))) as SweepResult;
+            return (await invoke('sweepExecution', sweeper, event)) as SweepResult;
           } catch (error) {
             if (attempt >= 3) throw error;
           }

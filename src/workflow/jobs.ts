@@ -12,6 +12,7 @@ import { errorMessage, errorName, isAwsError, isTransientServiceFault } from '..
 import { isActive, jobFacts, stopOrDescribe } from '../cognito/import-job.ts';
 import type { ConfigWith } from '../config.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
+import { type Log, METRICS, type MetricSink } from './telemetry.ts';
 import type { JobState, PartItem } from './types.ts';
 import type { Uploader } from './upload.ts';
 
@@ -22,7 +23,8 @@ export interface JobDeps {
   s3: Pick<S3Client, 'send'>;
   upload: Uploader;
   now: () => number;
-  log?: (message: string) => void;
+  log?: Log;
+  metrics?: MetricSink;
 }
 
 /** CreateImportJob also needs the role Cognito writes the job's logs with. */
@@ -89,11 +91,13 @@ export async function createImportJob(item: PartItem, deps: CreateJobDeps): Prom
     throw error;
   }
   const job = UserImportJob as UserImportJobType;
-  deps.log?.(
-    `created import job ${job.JobId} for part ${item.part.index} (${item.part.rows} rows${algorithm ? `, ${algorithm} hashes` : ''})`,
-  );
+  deps.log?.info('created import job', {
+    jobId: job.JobId,
+    part: item.part.index,
+    rows: item.part.rows,
+  });
   await deps.upload(job.PreSignedUrl as string, body, object.ContentLength ?? item.part.bytes);
-  deps.log?.(`uploaded part ${item.part.index} to import job ${job.JobId}`);
+  deps.log?.info('uploaded part to import job', { jobId: job.JobId, part: item.part.index });
   return initialJobState(job);
 }
 
@@ -115,7 +119,9 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     const { UserImportJob } = await deps.cognito.send(
       new StartUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
     );
-    deps.log?.(`started import job ${job.jobId}`);
+    const waited = job.slotWaitSince === undefined ? 0 : (deps.now() - job.slotWaitSince) / 1000;
+    deps.metrics?.addMetric(METRICS.slotWait, 'Seconds', Math.max(0, waited));
+    deps.log?.info('started import job', { jobId: job.jobId, slotWaitSeconds: waited });
     const started: JobState = {
       ...job,
       ...jobFacts(UserImportJob ?? {}),
@@ -126,7 +132,9 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     // Stopped while this Lambda was running (StopExecution): the sweeper that ran at the stop
     // could not see this job yet, and nothing else would ever stop it.
     const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
-    deps.log?.(`stopped import job ${job.jobId}: its execution ended while it was being started`);
+    deps.log?.warn('stopped import job: its execution ended while it was being started', {
+      jobId: job.jobId,
+    });
     return { ...started, ...jobFacts(now.job), stopRequested: true };
   } catch (error) {
     if (!slotIsBusy(error)) throw error;
@@ -144,13 +152,15 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     }
     const attempt = job.slotBusy ? job.poll.rounds + 1 : 0;
     const pastDeadline = deps.now() >= item.deadlineAt;
-    deps.log?.(
-      `import job ${job.jobId} waits for the account's import slot (attempt ${attempt + 1})`,
-    );
+    deps.log?.info("import job waits for the account's import slot", {
+      jobId: job.jobId,
+      attempt: attempt + 1,
+    });
     if (pastDeadline) throw error;
     return {
       ...job,
       slotBusy: true,
+      slotWaitSince: job.slotWaitSince ?? deps.now(),
       poll: { rounds: attempt, waitSeconds: slotWaitSeconds(attempt) },
     };
   }
@@ -165,7 +175,7 @@ async function executionStillRuns(item: PartItem, deps: JobDeps): Promise<boolea
     );
     return status === undefined || status === 'RUNNING';
   } catch (error) {
-    deps.log?.(`could not read the execution's status (${errorName(error)})`);
+    deps.log?.warn("could not read the execution's status", { errorName: errorName(error) });
     return true;
   }
 }
@@ -186,6 +196,14 @@ export async function checkImportJob(item: PartItem, deps: JobDeps): Promise<Job
   const overDeadline = now >= item.deadlineAt;
   const overPolls = rounds >= MAX_POLL_ROUNDS;
   const mustStop = isActive(facts.status) && (overDeadline || overPolls);
+  deps.log?.info('checked import job', {
+    jobId: job.jobId,
+    status: facts.status,
+    imported: facts.importedUsers,
+    skipped: facts.skippedUsers,
+    failed: facts.failedUsers,
+    ...(mustStop ? { mustStop } : {}),
+  });
   return {
     ...job,
     ...facts,
@@ -199,7 +217,11 @@ export async function checkImportJob(item: PartItem, deps: JobDeps): Promise<Job
 export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
   const job = requireJob(item);
   const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
-  if (now.stopped) deps.log?.(`stopped import job ${job.jobId} (${job.stopReason ?? 'requested'})`);
+  if (now.stopped)
+    deps.log?.info('stopped import job', {
+      jobId: job.jobId,
+      reason: job.stopReason ?? 'requested',
+    });
   return {
     ...job,
     ...jobFacts(now.job),
@@ -234,7 +256,7 @@ export async function stopAfterError(item: PartItem, deps: JobDeps): Promise<Sto
     if (!isActive(status) || status === 'Stopping')
       return { jobId: job.jobId, stopped: false, status: status ?? 'Unknown' };
     const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
-    if (now.stopped) deps.log?.(`stopped import job ${job.jobId} after an error`);
+    if (now.stopped) deps.log?.info('stopped import job after an error', { jobId: job.jobId });
     return {
       jobId: job.jobId,
       stopped: now.stopped,

@@ -9,6 +9,7 @@ import { isUserPoolId } from '../cognito/pool-id.ts';
 import { type FunctionConfig, MAX_DEADLINE_SECONDS } from '../config.ts';
 import { TransientServiceError } from '../errors.ts';
 import { resolvePool } from './target-pool.ts';
+import type { Log } from './telemetry.ts';
 import type {
   HashingAlgorithm,
   ImportOptions,
@@ -30,6 +31,7 @@ export interface PrepareDeps {
     'defaultUserPoolId' | 'defaultOptions' | 'maxObjectBytes' | 'allowedUserPools'
   >;
   now: () => number;
+  log?: Log;
 }
 
 const ALGORITHMS: readonly HashingAlgorithm[] = ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'];
@@ -188,12 +190,10 @@ export async function prepareImport(
     rejection: Rejection,
     source = fallbackSource,
     userPoolId?: string,
-  ): PreparedRun => ({
-    ...base,
-    source,
-    ...(userPoolId ? { userPoolId } : {}),
-    rejected: rejection,
-  });
+  ): PreparedRun => {
+    deps.log?.info('rejected the run', { code: rejection.code });
+    return { ...base, source, ...(userPoolId ? { userPoolId } : {}), rejected: rejection };
+  };
   let parsed: ReturnType<typeof parseExecutionInput>;
   try {
     parsed = parseExecutionInput(payload.input, deps.config.defaultOptions);
@@ -309,6 +309,7 @@ export async function prepareImport(
       found,
       userPoolId,
     );
+  deps.log?.info('prepared', { userPoolId, bytes: size });
   return {
     ...base,
     options: parsed.options,

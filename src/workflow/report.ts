@@ -17,6 +17,7 @@ import { errorName, httpStatusOf, isAwsError, isTransientServiceFault } from '..
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError } from '../errors.ts';
 import { failuresKey, outcomeKey } from './keys.ts';
+import { type Log, type MetricSink, recordOutcome } from './telemetry.ts';
 import type {
   JobState,
   Outcome,
@@ -48,7 +49,8 @@ export interface ReportDeps {
   sns: Pick<SNSClient, 'send'>;
   config: Pick<FunctionConfig, 'topicArn' | 'cognitoLineNumbering'>;
   now: () => number;
-  log?: (message: string) => void;
+  log?: Log;
+  metrics?: MetricSink;
 }
 
 const SAMPLE_SIZE = 10;
@@ -220,6 +222,7 @@ export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promi
   const outcome = composeOutcome(state, failures, deps.now());
   await writeOutcome(outcome, deps);
   await publishOutcome(outcome, state.options?.notify ?? true, deps);
+  recordOutcome(deps.metrics, outcome);
   return outcome;
 }
 
@@ -244,9 +247,9 @@ export async function writeFailuresReport(
     return await writeFailures(state, deps, state.parts ?? [], run, sourceOf(state).bucket);
   } catch (error) {
     if (isTransientServiceFault(error)) throw error;
-    deps.log?.(
-      `run ${run}: failures.csv could not be written (${errorName(error)}); the outcome has the counts`,
-    );
+    deps.log?.warn('failures.csv could not be written; the outcome has the counts', {
+      errorName: errorName(error),
+    });
     return undefined;
   }
 }
@@ -321,15 +324,20 @@ export async function writeOutcome(outcome: Outcome, deps: ReportDeps): Promise<
     } catch (error) {
       const status = httpStatusOf(error);
       if (status !== 403 && status !== 404) throw error;
-      deps.log?.(
-        `run ${outcome.run}: the outcome could not be written to S3 (${errorName(error)}); it is in the notification and the execution's output`,
+      deps.log?.warn(
+        "the outcome could not be written to S3; it is in the notification and the execution's output",
+        { errorName: errorName(error) },
       );
       return false;
     }
   }
-  deps.log?.(
-    `run ${outcome.run}: ${outcome.status}, ${outcome.totals.imported} imported, ${outcome.totals.skipped} skipped, ${outcome.totals.failed} failed`,
-  );
+  deps.log?.info('outcome', {
+    status: outcome.status,
+    imported: outcome.totals.imported,
+    skipped: outcome.totals.skipped,
+    failed: outcome.totals.failed,
+    written: Boolean(bucket),
+  });
   return Boolean(bucket);
 }
 
@@ -373,6 +381,7 @@ function strip(job: JobState): OutcomeJob {
   const {
     poll: _poll,
     slotBusy: _busy,
+    slotWaitSince: _since,
     mustStop: _must,
     stopReason: _reason,
     stopRequested: _requested,

@@ -2,6 +2,7 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { isAwsError } from '../aws/sdk-errors.ts';
 import { executionName } from './names.ts';
 import { INCOMING_PREFIX } from './target-pool.ts';
+import type { Log } from './telemetry.ts';
 import type { ExecutionInput } from './types.ts';
 
 /** An object-created notice, from either event shape, with the key decoded. */
@@ -17,7 +18,7 @@ export interface CreatedObject {
 export interface StartDeps {
   sfn: Pick<SFNClient, 'send'>;
   stateMachineArn: string;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 export type StartResult =
@@ -108,13 +109,13 @@ export const isImportKey = (key: string) =>
 export async function startImport(event: unknown, deps: StartDeps): Promise<StartResult[]> {
   const objects = objectsOf(event);
   if (objects.length === 0) {
-    deps.log?.('ignored an event that announces no created object');
+    deps.log?.info('ignored an event that announces no created object');
     return [{ status: 'ignored', reason: 'not an object-created event' }];
   }
   const results: StartResult[] = [];
   for (const object of objects) {
     if (!isImportKey(object.key)) {
-      deps.log?.('ignored an object outside incoming/ or not ending in .csv');
+      deps.log?.info('ignored an object outside incoming/ or not ending in .csv');
       results.push({ status: 'ignored', reason: 'not a .csv under incoming/' });
       continue;
     }
@@ -133,11 +134,11 @@ export async function startImport(event: unknown, deps: StartDeps): Promise<Star
           input: JSON.stringify(input),
         }),
       );
-      deps.log?.(`started execution ${name}`);
+      deps.log?.info('started execution', { run: name });
       results.push({ status: 'started', executionArn: executionArn ?? '', name });
     } catch (error) {
       if (!isAwsError(error, 'ExecutionAlreadyExists')) throw error;
-      deps.log?.(`execution ${name} already exists: a duplicate delivery, ignored`);
+      deps.log?.info('execution already exists: a duplicate delivery, ignored', { run: name });
       results.push({ status: 'duplicate', name });
     }
   }

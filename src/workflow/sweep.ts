@@ -21,6 +21,7 @@ import {
   writeOutcome,
 } from './report.ts';
 import { resolvePool } from './target-pool.ts';
+import { METRICS, recordOutcome } from './telemetry.ts';
 import type {
   JobState,
   Outcome,
@@ -276,7 +277,10 @@ export async function sweepExecution(
     ? await stopRunJobs(deps, swept, swept.userPoolId, detail.startDate ?? deps.now())
     : { stoppedJobs: [], parts: swept.parts };
   if (stoppedJobs.length > 0)
-    deps.log?.(`swept run ${swept.run} (${status}): stopped import job ${stoppedJobs.join(', ')}`);
+    deps.log?.warn('swept: stopped import jobs the ended execution left running', {
+      status,
+      stoppedJobs,
+    });
 
   // 2. No outcome lost. The workflow's own Fail states come after ReportOutcome wrote and
   // published the outcome; their jobs were still checked above: StopAfterError, after its
@@ -292,6 +296,8 @@ export async function sweepExecution(
 interface SweptRun extends RunFacts {
   run: string;
   executionArn: string;
+  /** How the execution ended (ABORTED, TIMED_OUT, FAILED). */
+  status: string;
   startDate?: number;
   input: unknown;
   /** The Fail state's error, if the execution ended in one. */
@@ -321,6 +327,7 @@ async function readRun(
     ...facts,
     run: detail.name ?? detail.executionArn.split(':').pop() ?? '',
     executionArn: detail.executionArn,
+    status: detail.status ?? '',
     ...(detail.startDate ? { startDate: detail.startDate } : {}),
     input,
     ...(detail.error ? { error: detail.error } : {}),
@@ -432,17 +439,25 @@ async function reportSweptRun(
   if (existing) {
     if (swept.error !== OUTCOME_NOT_REPORTED) return 'existed';
     // ReportOutcome wrote it, then exhausted its retries publishing it.
+    deps.metrics?.addMetric(METRICS.outcomeNotReported, 'Count', 1);
     await publishWithRetries(existing, notify, deps);
-    deps.log?.(`swept run ${swept.run}: republished its outcome`);
+    recordOutcome(deps.metrics, existing);
+    deps.log?.info('swept: republished the outcome', { status: swept.status });
     return 'republished';
   }
   const failures = await writeFailuresReport(state, deps);
   const outcome = composeOutcome(state, failures, deps.now());
   const written = await writeOutcome(outcome, deps);
+  if (swept.error === OUTCOME_NOT_REPORTED)
+    deps.metrics?.addMetric(METRICS.outcomeNotReported, 'Count', 1);
   const published = await publishWithRetries(outcome, notify, deps);
-  deps.log?.(
-    `swept run ${swept.run}: ${outcome.status} outcome ${written ? 'written' : 'not written'}${published ? ' and published' : ''}`,
-  );
+  recordOutcome(deps.metrics, outcome);
+  deps.log?.info('swept: outcome reported', {
+    status: swept.status,
+    outcome: outcome.status,
+    written,
+    published,
+  });
   return written ? 'written' : published ? 'published' : 'not-written';
 }
 

@@ -20,6 +20,17 @@ export const FUNCTION_HANDLERS = {
 
 export type FunctionKey = keyof typeof FUNCTION_HANDLERS;
 
+/** serverless.yml's `service`. */
+export const SERVICE_NAME = 'cognito-import-pipeline';
+
+/**
+ * The name a function is deployed under (`<service>-<stage>-<key>`, as the framework names it;
+ * its log group is `/aws/lambda/<name>`); without a key, the stage's prefix, also the
+ * `service` of its logs and metrics (POWERTOOLS_SERVICE_NAME).
+ */
+export const deployedFunctionName = (stage: string, key?: FunctionKey) =>
+  key ? `${SERVICE_NAME}-${stage}-${key}` : `${SERVICE_NAME}-${stage}`;
+
 interface AslState {
   Type: string;
   Resource?: unknown;

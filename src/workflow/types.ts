@@ -75,6 +75,8 @@ export interface PollState {
 export interface JobState extends OutcomeJob {
   poll: PollState;
   slotBusy: boolean;
+  /** When Cognito first refused to start the job because another held the slot (epoch ms). */
+  slotWaitSince?: number;
   mustStop: boolean;
   stopReason?: 'deadline' | 'poll-cap';
   stopRequested: boolean;

@@ -6,13 +6,14 @@ import { readPoolRules } from '../cognito/pool-rules.ts';
 import type { FunctionConfig } from '../config.ts';
 import { validateCsv as runValidator, type ValidationReport } from '../csv/index.ts';
 import { lineMapKey, partKey, rejectedRowsKey, validationKey } from './keys.ts';
+import type { Log } from './telemetry.ts';
 import type { PreparedRun, Rejection, ValidationSummary } from './types.ts';
 
 export interface ValidateDeps {
   s3: S3Client;
   cognito: Pick<CognitoIdentityProviderClient, 'send'>;
   config: Pick<FunctionConfig, 'maxObjectBytes' | 'partLimits'>;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 function rejectionFor(report: ValidationReport): Rejection | undefined {
@@ -84,9 +85,12 @@ export async function validateCsv(
       ContentType: 'application/json',
     }),
   );
-  deps.log?.(
-    `validated run ${run.run}: ${report.rows} rows, ${report.invalidRows} invalid, ${report.warnings} warnings, ${report.parts.length} parts`,
-  );
+  deps.log?.info('validated', {
+    rows: report.rows,
+    invalidRows: report.invalidRows,
+    warnings: report.warnings,
+    parts: report.parts.length,
+  });
   const rejection = rejectionFor(report);
   return {
     rows: report.rows,

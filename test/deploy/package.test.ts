@@ -45,6 +45,7 @@ import {
   type FunctionKey,
   taskFunctions,
 } from '../../src/workflow/tasks.ts';
+import { METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
 import { evaluate, parameterValues, resolveScenario } from './cfn.ts';
 
 let stack: PackagedStack;
@@ -170,7 +171,8 @@ const EXECUTIONS = `${SUB_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:exec
 
 /**
  * What each function may do, derived from the AWS calls its core function in src/workflow makes
- * (besides writing its own log streams, which every role below also gets).
+ * (besides writing its own log streams and its X-Ray trace segments, which every role below also
+ * gets).
  */
 const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
   startImport: {
@@ -284,6 +286,8 @@ const SDK_INTERNAL_COMMANDS = new Set([
 const GRANTED_WITHOUT_COMMAND = new Set([
   'logs:CreateLogStream', // its own log group
   'logs:PutLogEvents',
+  'xray:PutTraceSegments', // active tracing: Lambda sends the function's segments with its role
+  'xray:PutTelemetryRecords',
   's3:GetObjectVersion', // pinned versions (HeadObject/GetObject with VersionId)
   's3:ListBucket', // 404 instead of 403 for a missing object
   's3:ListMultipartUploadParts', // multipart uploads of the sinks
@@ -433,6 +437,31 @@ describe('functions', () => {
     }
     // The framework's shared role is not created: every function has its own.
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('logs JSON with levels and traces with X-Ray on every function, and lets each role write its traces', () => {
+    for (const key of FUNCTION_KEYS) {
+      const fn = resource(functionId(key)).Properties;
+      expect(fn.LoggingConfig, key).toEqual({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+      });
+      expect(fn.TracingConfig, key).toEqual({ Mode: 'Active' });
+      const traces = roleStatements(roleId(key)).filter((s) => s.Sid === 'WriteTraces');
+      expect(traces, key).toEqual([
+        {
+          Sid: 'WriteTraces',
+          Effect: 'Allow',
+          Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          Resource: '*',
+        },
+      ]);
+      // Powertools: the stage's service on every log line and metric, and the metrics' namespace.
+      const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.POWERTOOLS_SERVICE_NAME, key).toBe(`${SERVICE}-${STAGE}`);
+      expect(variables.POWERTOOLS_METRICS_NAMESPACE, key).toBe(METRICS_NAMESPACE);
+    }
   });
 
   it("gives each Task a timeout a little above its function's, so Lambda's own timeout always ends first", () => {
@@ -713,6 +742,8 @@ describe('least privilege', () => {
     const expected: Record<string, string[]> = {
       'logs:CreateLogStream': [ownLogs(key)],
       'logs:PutLogEvents': [ownLogs(key)],
+      'xray:PutTraceSegments': ['*'],
+      'xray:PutTelemetryRecords': ['*'],
     };
     for (const [action, resources] of Object.entries(EXPECTED_GRANTS[key]))
       expected[action] = [...resources].sort();
@@ -776,8 +807,8 @@ describe('least privilege', () => {
           expect(action, `${id}: ${action}`).not.toContain('*');
         if (list(statement.Resource).includes('*'))
           expect(
-            id === 'ImportUsersStateMachineRole' &&
-              ['DeliverExecutionLogs', 'WriteTraces'].includes(statement.Sid ?? ''),
+            (id === 'ImportUsersStateMachineRole' && statement.Sid === 'DeliverExecutionLogs') ||
+              statement.Sid === 'WriteTraces',
             `${id} ${statement.Sid}: Resource "*"`,
           ).toBe(true);
       }

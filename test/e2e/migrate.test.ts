@@ -261,6 +261,8 @@ describe('migrating with convert, then run without options', () => {
           new CreateUserPoolCommand({
             PoolName: 'legacy',
             AutoVerifiedAttributes: ['email'],
+            // Opted in to the pipeline: it imports only into pools tagged so.
+            UserPoolTags: { 'cognito-import:allowed': 'true' },
             Schema: [{ Name: 'plan', AttributeDataType: 'String', Mutable: true }],
           }),
         );

@@ -43,6 +43,12 @@ export interface CognitoTwinOptions {
   maxJobsPerPool?: number;
   now?: () => number;
   onRequest?: Services['onRequest'];
+  /**
+   * Whether the jobs that were running when the twin last stopped go on (the default). A twin
+   * started only to read (the logs command, beside a twin another process runs on the same
+   * folder) leaves them to their owner.
+   */
+  resumeJobs?: boolean;
 }
 
 export interface CognitoTwin {
@@ -58,6 +64,15 @@ export interface CognitoTwin {
    * Also served at `GET /_twin/mailbox?pool=<id>&username=<name>`.
    */
   mailbox(poolId: string, username: string): MailMessage[];
+  /**
+   * The twin's CloudWatch Logs, for lines written from inside this process: `createStream`
+   * creates a log stream (and its group), `put` appends events to one (creating it), readable at
+   * once through the Logs API.
+   */
+  logs: {
+    createStream(group: string, stream: string, createdAt: number): void;
+    put(group: string, stream: string, events: { timestamp: number; message: string }[]): void;
+  };
   close(): Promise<void>;
 }
 
@@ -117,7 +132,7 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     throw error;
   }
   origin = `http://${host}:${address.port}`;
-  jobs.resume();
+  if (options.resumeJobs ?? true) jobs.resume();
   return {
     endpoint: origin,
     port: address.port,
@@ -125,6 +140,10 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     pace,
     faults,
     mailbox: (poolId, username) => auth.mailbox(poolId, username),
+    logs: {
+      createStream: (group, stream, createdAt) => logs.createStream(group, stream, createdAt),
+      put: (group, stream, events) => logs.put(group, stream, events),
+    },
     close: async () => {
       jobs.close();
       server.closeAllConnections();

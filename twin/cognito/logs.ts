@@ -78,6 +78,26 @@ export class LogsService {
     return group;
   }
 
+  /**
+   * Creates a log stream (and its group) unless it exists: with {@link put}, the way in for logs
+   * written from inside the twin's process (the functions the host runs write their output here,
+   * as Lambda writes a function's output to `/aws/lambda/<name>`).
+   */
+  createStream(group: string, stream: string, createdAt: number): void {
+    if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(group))
+      throw invalid(`Invalid log group name: ${group}`);
+    if (!/^[^:*]{1,512}$/.test(stream)) throw invalid(`Invalid log stream name: ${stream}`);
+    this.store.ensureLogStream(group, stream, createdAt);
+  }
+
+  /** Appends events to a stream, creating it (see {@link createStream}) when it is new. */
+  put(group: string, stream: string, events: { timestamp: number; message: string }[]): void {
+    const first = events[0];
+    if (!first) return;
+    this.createStream(group, stream, first.timestamp);
+    for (const event of events) this.store.appendLog(group, stream, event.timestamp, event.message);
+  }
+
   describeLogGroups(input: Record<string, unknown>) {
     checkRequest(input, {
       logGroupNamePrefix: groupName,
@@ -281,6 +301,7 @@ export class LogsService {
  * and `-term` to exclude. Matching is case-sensitive, as in CloudWatch.
  */
 export function compileFilterPattern(pattern: string): (message: string) => boolean {
+  if (pattern.trim().startsWith('{')) return compileJsonPattern(pattern);
   const terms = [...pattern.matchAll(/([?-]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)].map((m) => ({
     mode: m[1] ?? '',
     text: (m[2] ?? m[3] ?? '').replace(/\\"/g, '"'),
@@ -293,4 +314,68 @@ export function compileFilterPattern(pattern: string): (message: string) => bool
     all.every((t) => message.includes(t.text)) &&
     none.every((t) => !message.includes(t.text)) &&
     (any.length === 0 || any.some((t) => message.includes(t.text)));
+}
+
+const COMPARISON =
+  /^\s*\$((?:\.[A-Za-z_][\w-]*)+)\s*(=|!=|<=|>=|<|>)\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|[^\s"&|}]+)\s*$/;
+
+/**
+ * CloudWatch's filter pattern for JSON log events, in the forms worth using on JSON lines:
+ * `{ $.run = "imp-users-1a2b" }`, `{ $.level != "INFO" && $.rows > 100 }`: comparisons of a
+ * field (`$.a.b`) with a string (`*` as a wildcard) or a number, joined by `&&` and `||` (`&&`
+ * first, no parentheses). A message that is not a JSON object never matches.
+ *
+ * @throws ServiceError InvalidParameterException for a pattern outside these forms.
+ */
+function compileJsonPattern(pattern: string): (message: string) => boolean {
+  const body = pattern.trim().replace(/^\{/, '').replace(/\}$/, '');
+  const alternatives = body.split('||').map((alternative) =>
+    alternative.split('&&').map((term) => {
+      const match = COMPARISON.exec(term);
+      if (!match) throw invalid('Invalid character(s) in term');
+      const [, path = '', op = '=', raw = ''] = match;
+      const keys = path.slice(1).split('.');
+      const quoted = raw.startsWith('"');
+      const text = quoted ? raw.slice(1, -1).replace(/\\"/g, '"') : raw;
+      const number = quoted ? Number.NaN : Number(text);
+      const wildcard = new RegExp(
+        `^${text
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      );
+      return (event: Record<string, unknown>) => {
+        let value: unknown = event;
+        for (const key of keys)
+          value =
+            typeof value === 'object' && value !== null
+              ? (value as Record<string, unknown>)[key]
+              : undefined;
+        if (value === undefined) return false;
+        if (!Number.isNaN(number) && typeof value === 'number') {
+          if (op === '=') return value === number;
+          if (op === '!=') return value !== number;
+          if (op === '<') return value < number;
+          if (op === '>') return value > number;
+          if (op === '<=') return value <= number;
+          return value >= number;
+        }
+        const equal = wildcard.test(String(value));
+        if (op === '=') return equal;
+        if (op === '!=') return !equal;
+        return false;
+      };
+    }),
+  );
+  return (message) => {
+    let event: unknown;
+    try {
+      event = JSON.parse(message);
+    } catch {
+      return false;
+    }
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+    const record = event as Record<string, unknown>;
+    return alternatives.some((terms) => terms.every((term) => term(record)));
+  };
 }
