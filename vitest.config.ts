@@ -46,6 +46,7 @@ export default defineConfig({
         'functions/**/*.ts',
         'src/aws/**/*.ts',
         'src/cognito/**/*.ts',
+        'src/convert/**/*.ts',
         'src/csv/**/*.ts',
         'src/workflow/**/*.ts',
         'src/config.ts',
@@ -53,9 +54,9 @@ export default defineConfig({
       ],
       reporter: ['text-summary', 'html', 'json-summary'],
       reportsDirectory: 'coverage',
-      // A little under what `npm run coverage` (the whole suite) reaches: 95.6 % statements,
-      // 87.6 % branches, 93.5 % functions, 96.7 % lines; src/workflow 95.7/84.1/94.9/96.9, src/csv
-      // 96.2/91.4/95.2/97.2. The quick tier alone reaches 92.8/82.6/91.2/93.9 overall.
+      // A little under what `npm run coverage` (the whole suite) reaches: 94.7 % statements,
+      // 86.7 % branches, 94.5 % functions, 96.1 % lines; src/workflow 96.1/86.3/95.3/97.2, src/csv
+      // 96.5/92.1/95.3/97.4. The quick tier alone reaches less.
       thresholds: {
         statements: 93,
         branches: 85,
