@@ -42,11 +42,13 @@ import { poolOfKey } from '../../src/workflow/target-pool.ts';
 import {
   type AslDefinition,
   allStates,
+  deployedFunctionName,
   FUNCTION_HANDLERS,
   type FunctionKey,
   taskFunctions,
 } from '../../src/workflow/tasks.ts';
-import { METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
+import { METRICS, METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
+import type { OutcomeStatus } from '../../src/workflow/types.ts';
 import { evaluate, parameterValues, resolveScenario } from './cfn.ts';
 
 let stack: PackagedStack;
@@ -670,20 +672,6 @@ describe('the state machine', () => {
     );
     expect(Object.keys(granted).sort()).toEqual(['lambda:InvokeFunction', ...star].sort());
   });
-
-  it('raises an alarm on failed executions', () => {
-    const alarm = resource('FailedExecutionsAlarm', 'AWS::CloudWatch::Alarm').Properties;
-    expect(alarm).toMatchObject({
-      Namespace: 'AWS/States',
-      MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ImportUsersStateMachine' } }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: 'AlarmTopic' }],
-    });
-  });
 });
 
 describe('versions', () => {
@@ -814,6 +802,316 @@ describe('stage names', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+// ------------------------------------------------------------------ alarms and dashboard
+
+type Dimension = { Name: string; Value: unknown };
+interface AlarmMetric {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+}
+
+/** The metrics an alarm reads: its one metric, or each metric of its metric math. */
+function alarmMetrics(alarm: CfnResource): AlarmMetric[] {
+  const one = (namespace: unknown, name: unknown, dimensions: unknown): AlarmMetric => ({
+    namespace: namespace as string,
+    name: name as string,
+    dimensions: Object.fromEntries(
+      ((dimensions ?? []) as Dimension[]).map((d) => [d.Name, text(d.Value)]),
+    ),
+  });
+  const p = alarm.Properties;
+  if (p.MetricName) return [one(p.Namespace, p.MetricName, p.Dimensions)];
+  return (p.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[])
+    .filter((m) => m.MetricStat)
+    .map(({ MetricStat }) =>
+      one(
+        MetricStat?.Metric.Namespace,
+        MetricStat?.Metric.MetricName,
+        MetricStat?.Metric.Dimensions,
+      ),
+    );
+}
+
+const alarms = () => ofType('AWS::CloudWatch::Alarm');
+const SERVICE_DIMENSION = deployedFunctionName(STAGE);
+/** The outcomes that need someone (a page); REJECTED is the sender's, told in its outcome. */
+const PAGED: readonly OutcomeStatus[] = ['FAILED', 'STOPPED', 'EXPIRED'];
+const ALL_STATUSES: Record<OutcomeStatus, true> = {
+  SUCCEEDED: true,
+  PARTIAL: true,
+  REJECTED: true,
+  FAILED: true,
+  STOPPED: true,
+  EXPIRED: true,
+};
+
+describe('alarms', () => {
+  it('notify the alarm topic when they fire and when they are OK again, and read no data as no event', () => {
+    expect(alarms().length).toBeGreaterThanOrEqual(13);
+    for (const [id, alarm] of alarms()) {
+      expect(alarm.Properties, id).toMatchObject({
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+        OKActions: [{ Ref: 'AlarmTopic' }],
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      });
+      expect(String(alarm.Properties.AlarmDescription).length, id).toBeGreaterThan(20);
+    }
+  });
+
+  it('page on no REJECTED run, on no AWS/States ExecutionsFailed (every rejection is one), and on no queue depth', () => {
+    for (const [id, alarm] of alarms())
+      for (const metric of alarmMetrics(alarm)) {
+        expect(metric.name, id).not.toBe('ExecutionsFailed');
+        expect(metric.name, id).not.toMatch(/^ApproximateNumberOf/);
+        expect(metric.dimensions.status, id).not.toBe('REJECTED');
+      }
+  });
+
+  it("page on the runs' own outcomes that need someone: FAILED, STOPPED, EXPIRED, and outcomes not reported", () => {
+    const outcomeMetrics = alarms()
+      .flatMap(([, alarm]) => alarmMetrics(alarm))
+      .filter((m) => m.namespace === METRICS_NAMESPACE);
+    // The dimensions the functions' metrics carry: service (POWERTOOLS_SERVICE_NAME), status.
+    const service = (
+      resource(functionId('reportOutcome')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables.POWERTOOLS_SERVICE_NAME;
+    expect(service).toBe(SERVICE_DIMENSION);
+    expect(outcomeMetrics).toEqual(
+      expect.arrayContaining([
+        ...PAGED.map((status) => ({
+          namespace: METRICS_NAMESPACE,
+          name: METRICS.runs,
+          dimensions: { service, status },
+        })),
+        {
+          namespace: METRICS_NAMESPACE,
+          name: METRICS.outcomeNotReported,
+          dimensions: { service },
+        },
+      ]),
+    );
+    expect(outcomeMetrics).toHaveLength(PAGED.length + 1);
+    for (const [, alarm] of alarms())
+      if (alarmMetrics(alarm)[0]?.namespace === METRICS_NAMESPACE)
+        expect(alarm.Properties).toMatchObject({ Statistic: 'Sum', Period: 300 });
+  });
+
+  it('alarm on messages sent to each dead-letter queue, not on how many wait there', () => {
+    const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
+    expect(queues.sort()).toEqual(['StartImportDeadLetterQueue', 'SweepDeadLetterQueue']);
+    for (const queue of queues)
+      expect(
+        alarms().filter(([, alarm]) =>
+          alarmMetrics(alarm).some(
+            (m) =>
+              m.name === 'NumberOfMessagesSent' && m.dimensions.QueueName === `${queue}.QueueName`,
+          ),
+        ),
+        queue,
+      ).toHaveLength(1);
+  });
+
+  it('alarm on throttles of every function (one metric-math alarm, at most 10 metrics)', () => {
+    const throttles = alarms().filter(([, alarm]) =>
+      alarmMetrics(alarm).some((m) => m.name === 'Throttles'),
+    );
+    expect(throttles.map(([id]) => id)).toEqual(['FunctionThrottlesAlarm']);
+    const alarm = (throttles[0] as [string, CfnResource])[1];
+    expect(
+      alarmMetrics(alarm)
+        .map((m) => m.dimensions.FunctionName)
+        .sort(),
+    ).toEqual(FUNCTION_KEYS.map(functionId).sort());
+    // CloudWatch's hard limit for a metric-math alarm: an eleventh function needs a second alarm.
+    expect(alarmMetrics(alarm).length).toBeLessThanOrEqual(10);
+    const metrics = alarm.Properties.Metrics as { Expression?: string; ReturnData: boolean }[];
+    expect(metrics.filter((m) => m.ReturnData)).toEqual([
+      expect.objectContaining({ Expression: 'SUM(FILL(METRICS(), 0))' }),
+    ]);
+  });
+
+  it('alarm when a function with an on-failure destination cannot deliver to it', () => {
+    const withDestination = ofType('AWS::Lambda::EventInvokeConfig').map(
+      ([, config]) => (config.Properties.FunctionName as { Ref: string }).Ref,
+    );
+    expect(withDestination.sort()).toEqual([
+      functionId('startImport'),
+      functionId('sweepExecution'),
+    ]);
+    for (const fn of withDestination)
+      expect(
+        alarms().filter(([, alarm]) =>
+          alarmMetrics(alarm).some(
+            (m) =>
+              m.namespace === 'AWS/Lambda' &&
+              m.name === 'DestinationDeliveryFailures' &&
+              m.dimensions.FunctionName === fn,
+          ),
+        ),
+        fn,
+      ).toHaveLength(1);
+  });
+
+  it('alarm when an EventBridge rule fails to invoke its target, or to dead-letter the event', () => {
+    const rules = ofType('AWS::Events::Rule').map(([id]) => id);
+    expect(rules.length).toBe(2);
+    for (const rule of rules) {
+      const found = alarms().filter(([, alarm]) =>
+        alarmMetrics(alarm).some(
+          (m) => m.namespace === 'AWS/Events' && m.dimensions.RuleName === rule,
+        ),
+      );
+      expect(found, rule).toHaveLength(1);
+      const [, alarm] = found[0] as [string, CfnResource];
+      expect(
+        alarmMetrics(alarm)
+          .map((m) => m.name)
+          .sort(),
+        rule,
+      ).toEqual(['FailedInvocations', 'InvocationsFailedToBeSentToDlq']);
+    }
+  });
+
+  it('alarm on executions aborted or timed out', () => {
+    for (const name of ['ExecutionsAborted', 'ExecutionsTimedOut'])
+      expect(
+        alarms().filter(([, alarm]) =>
+          alarmMetrics(alarm).some(
+            (m) =>
+              m.namespace === 'AWS/States' &&
+              m.name === name &&
+              m.dimensions.StateMachineArn === 'ImportUsersStateMachine',
+          ),
+        ),
+        name,
+      ).toHaveLength(1);
+  });
+});
+
+describe('the dashboard', () => {
+  interface Widget {
+    type: string;
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    properties: { title?: string; metrics?: unknown[][]; alarms?: string[] };
+  }
+
+  /** The dashboard's JSON, each `${…}` of its Fn::Sub left as `<…>`; and what those name. */
+  function dashboard(): { widgets: Widget[]; subs: string[] } {
+    const board = resource('Dashboard', 'AWS::CloudWatch::Dashboard').Properties;
+    expect(board.DashboardName).toBe(`${SERVICE}-${STAGE}`);
+    const body = (board.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    expect(typeof body).toBe('string');
+    const subs = [...body.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1] as string);
+    const parsed = JSON.parse(body.replace(/\$\{([^}]+)\}/g, '<$1>')) as { widgets: Widget[] };
+    return { widgets: parsed.widgets, subs };
+  }
+
+  /** Each metric line of the metric widgets: namespace, name, dimensions. */
+  const metricLines = (widgets: Widget[]) =>
+    widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).map((line) => {
+        const parts = line.filter((part) => typeof part === 'string') as string[];
+        const [namespace, name, ...dims] = parts;
+        const dimensions: Record<string, string> = {};
+        for (let i = 0; i + 1 < dims.length; i += 2)
+          dimensions[dims[i] as string] = dims[i + 1] as string;
+        return { title: w.properties.title, namespace, name, dimensions };
+      }),
+    );
+
+  it('is JSON whose substitutions are the region and resources of this stack', () => {
+    const { widgets, subs } = dashboard();
+    expect(widgets.length).toBeGreaterThanOrEqual(8);
+    for (const sub of subs) {
+      if (sub === 'AWS::Region') continue;
+      expect(template.Resources[sub.split('.')[0] as string], sub).toBeDefined();
+    }
+    // Widgets on CloudWatch's 24-column grid, none over another.
+    const cells = new Set<string>();
+    for (const w of widgets) {
+      expect(w.x + w.width, w.properties.title).toBeLessThanOrEqual(24);
+      for (let x = w.x; x < w.x + w.width; x++)
+        for (let y = w.y; y < w.y + w.height; y++) {
+          expect(cells.has(`${x},${y}`), `${w.properties.title} overlaps at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+  });
+
+  it("shows every metric the pipeline records, under this stage's service, and only those", () => {
+    const ours = metricLines(dashboard().widgets).filter((m) => m.namespace === METRICS_NAMESPACE);
+    const recorded = Object.values(METRICS) as string[];
+    for (const line of ours) {
+      expect(recorded, `${line.title}: ${line.name}`).toContain(line.name);
+      expect(line.dimensions.service, `${line.title}: ${line.name}`).toBe(SERVICE_DIMENSION);
+    }
+    for (const name of recorded)
+      expect(
+        ours.some((m) => m.name === name),
+        `${name} is on the dashboard`,
+      ).toBe(true);
+    // Runs by outcome: one line per status, and only Runs has the status dimension.
+    expect(
+      ours
+        .filter((m) => m.name === METRICS.runs)
+        .map((m) => m.dimensions.status)
+        .sort(),
+    ).toEqual(Object.keys(ALL_STATUSES).sort());
+    for (const line of ours.filter((m) => m.name !== METRICS.runs))
+      expect(Object.keys(line.dimensions), line.name).toEqual(['service']);
+  });
+
+  it("shows every function's errors, throttles and duration, the executions, the dead-letter queues and the rules", () => {
+    const lines = metricLines(dashboard().widgets);
+    for (const name of ['Errors', 'Throttles', 'Duration'])
+      expect(
+        lines
+          .filter((m) => m.namespace === 'AWS/Lambda' && m.name === name)
+          .map((m) => m.dimensions.FunctionName)
+          .sort(),
+        name,
+      ).toEqual(FUNCTION_KEYS.map((key) => `<${functionId(key)}>`).sort());
+    const states = lines.filter((m) => m.namespace === 'AWS/States');
+    expect(states.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['ExecutionsStarted', 'ExecutionsAborted', 'ExecutionsTimedOut']),
+    );
+    for (const m of states) expect(m.dimensions.StateMachineArn).toBe('<ImportUsersStateMachine>');
+    for (const queue of ['StartImportDeadLetterQueue', 'SweepDeadLetterQueue'])
+      expect(
+        lines.some(
+          (m) =>
+            m.name === 'NumberOfMessagesSent' && m.dimensions.QueueName === `<${queue}.QueueName>`,
+        ),
+        queue,
+      ).toBe(true);
+    for (const rule of ['ObjectCreatedRule', 'ExecutionEndedRule'])
+      expect(
+        lines.some((m) => m.name === 'FailedInvocations' && m.dimensions.RuleName === `<${rule}>`),
+        rule,
+      ).toBe(true);
+  });
+
+  it("shows every alarm's state", () => {
+    const shown = dashboard()
+      .widgets.filter((w) => w.type === 'alarm')
+      .flatMap((w) => w.properties.alarms ?? []);
+    expect(shown.sort()).toEqual(
+      alarms()
+        .map(([id]) => `<${id}.Arn>`)
+        .sort(),
+    );
+  });
 });
 
 describe('least privilege', () => {
@@ -1414,8 +1712,12 @@ describe('the trigger', () => {
       resource('StartImportDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties,
     ).toMatchObject({
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'NumberOfMessagesSent',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'QueueName'] } },
+      ],
       AlarmActions: [{ Ref: 'AlarmTopic' }],
+      OKActions: [{ Ref: 'AlarmTopic' }],
     });
   });
 });
@@ -1482,7 +1784,7 @@ describe('the sweeper', () => {
     });
     expect(resource('SweepDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties).toMatchObject({
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'NumberOfMessagesSent',
       Dimensions: [
         { Name: 'QueueName', Value: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'QueueName'] } },
       ],
@@ -1553,6 +1855,8 @@ describe('the stack', () => {
       StateMachineAliasArn: { Value: { Ref: 'ImportUsersStateMachineAlias' } },
       StateMachineVersionArn: { Value: { Ref: 'ImportUsersStateMachineVersion' } },
       OutcomeTopicArn: { Value: { Ref: 'OutcomeTopic' } },
+      AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
+      DashboardName: { Value: { Ref: 'Dashboard' } },
       CognitoLogsRoleArn: { Value: { 'Fn::GetAtt': ['CognitoImportLogsRole', 'Arn'] } },
     });
   });
