@@ -84,7 +84,7 @@ export interface FunctionConfig {
   maxObjectBytes: number;
   /** The most a part may hold: Cognito's limits unless set lower (PART_MAX_ROWS, PART_MAX_BYTES). */
   partLimits: { maxRows: number; maxBytes: number };
-  /** How Cognito numbers the lines of its import log (spec §4, UNCONFIRMED): data rows from 1, or the file's lines. */
+  /** How Cognito numbers the lines of its import log (UNCONFIRMED: docs/cognito-behaviour.md, "CloudWatch Logs"): data rows from 1, or the file's lines. */
   cognitoLineNumbering: 'data' | 'file';
 }
 

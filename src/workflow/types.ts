@@ -3,7 +3,7 @@ import type { HashingAlgorithm, ImportOptions } from '../config.ts';
 
 export type { HashingAlgorithm, ImportOptions, InvalidRowsPolicy } from '../config.ts';
 
-/** The execution input other systems send (DESIGN.md, Contracts). */
+/** The execution input other systems send (README.md, "The execution input"). */
 export interface ExecutionInput {
   bucket: string;
   key: string;
