@@ -1,5 +1,5 @@
 /*
- * The CSV benchmark (issue 3, "Speed and memory"): on one generated ~100 MB file, in one run,
+ * The CSV benchmark: on one generated ~100 MB file, in one run,
  * measure the raw read floor, a straightforward csv-parse implementation of the same rules, and
  * the validator (every rule + normalisation + split to null sinks), each in its own child
  * process so that peak RSS is its own. Prints MB/s, rows/s, peak RSS and the ratios.

@@ -1,5 +1,5 @@
 /*
- * Module init time of each deployed Lambda bundle (issue 6, target ≤ 150 ms): the cost a cold
+ * Module init time of each deployed Lambda bundle (target ≤ 150 ms): the cost a cold
  * start pays to load the handler module before the first event, bundled AWS SDK clients and
  * all.
  *

@@ -54,7 +54,7 @@ const TEMPLATE = 'cloudformation-template-update-stack.json';
 
 /** What packaging reads from the project (besides node_modules). */
 const SOURCE_FILES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json'];
-const SOURCE_DIRS = ['functions', 'src', 'statemachine', 'resources'];
+const SOURCE_DIRS = ['functions', 'src', 'statemachine', 'resources', 'plugins'];
 
 /** Everything that changes the packaged output, hashed. */
 function fingerprint(): string {
@@ -99,10 +99,11 @@ export const CAN_ISOLATE_NETWORK =
   process.platform === 'linux' && spawnSync('unshare', ['-rn', 'true']).status === 0;
 
 /**
- * Runs `osls package --stage test --region us-east-1 --package <outDir>` in a private copy of the
- * project, without network where possible; returns how many seconds osls took.
+ * Runs `osls package --stage test --region us-east-1 --package <outDir>` (or another stage) in a
+ * private copy of the project, without network where possible; returns how many seconds osls
+ * took. A failed packaging throws with osls's output.
  */
-export async function runPackage(outDir: string): Promise<number> {
+export async function runPackage(outDir: string, stage = STAGE): Promise<number> {
   const scratch = mkdtempSync(join(tmpdir(), 'cognito-import-package-'));
   const service = join(scratch, 'service');
   mkdirSync(service);
@@ -116,7 +117,7 @@ export async function runPackage(outDir: string): Promise<number> {
   try {
     const osls = [
       join(ROOT, 'node_modules', '.bin', 'osls'),
-      ...['package', '--stage', STAGE, '--region', REGION, '--package', outDir],
+      ...['package', '--stage', stage, '--region', REGION, '--package', outDir],
     ];
     const [command, ...args] = (CAN_ISOLATE_NETWORK ? ['unshare', '-rn', ...osls] : osls) as [
       string,

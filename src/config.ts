@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { type AllowedPools, parseAllowedPools } from './cognito/allowed-pools.ts';
-import type { ImportOptions, InvalidRowsPolicy } from './workflow/types.ts';
 
 /**
  * The only place that reads `process.env`. Functions and the CLI read their settings here once
@@ -20,6 +19,23 @@ export interface EnvConfig {
 
 export const DEFAULT_DATA_DIR = '.cognito-import';
 
+/**
+ * The longest a run may take before its import jobs are stopped (7 days). The state machine's
+ * own TimeoutSeconds is this plus a day.
+ */
+export const MAX_DEADLINE_SECONDS = 7 * 24 * 3600;
+
+/** The settings the CLI and the functions share, each read once from the same variable. */
+function sharedSettings(env: NodeJS.ProcessEnv): {
+  defaultUserPoolId?: string;
+  stateMachineArn?: string;
+} {
+  return {
+    ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
+    ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
+  };
+}
+
 export function readEnvConfig(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
@@ -29,13 +45,29 @@ export function readEnvConfig(
     endpointsFromEnv: Boolean(
       env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER || env.AWS_ENDPOINT_URL,
     ),
-    ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
-    ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
+    ...sharedSettings(env),
     ...(env.ALLOWED_USER_POOLS ? { allowedUserPools: env.ALLOWED_USER_POOLS } : {}),
   };
 }
 
-/** What the Lambdas are configured with (serverless.yml `environment`, or the local twin). */
+export type InvalidRowsPolicy = 'reject' | 'skip';
+export type HashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
+
+/** How a run imports: the stage's defaults (below), which an execution's input may override. */
+export interface ImportOptions {
+  invalidRows: InvalidRowsPolicy;
+  passwordHashingAlgorithm?: HashingAlgorithm;
+  notify: boolean;
+  /** How long a part's import job may run before it is stopped. */
+  deadlineSeconds: number;
+}
+
+/**
+ * What the Lambdas are configured with: serverless.yml's `environment` in AWS, or the local
+ * twin's host, which hands the same settings in (`overrideFunctionDeps`) rather than through the
+ * process environment. Settings with a default have the stack's default; the ones only the
+ * deployment can know (the ARNs) have none: see {@link REQUIRED_SETTINGS}.
+ */
 export interface FunctionConfig {
   /** The pool for keys directly under `incoming/`. */
   defaultUserPoolId?: string;
@@ -43,16 +75,60 @@ export interface FunctionConfig {
   allowedUserPools: AllowedPools;
   defaultOptions: ImportOptions;
   /** The role Cognito assumes to write the import's CloudWatch Logs. */
-  logsRoleArn: string;
-  /** Where outcomes are published; no topic, no notification. */
+  logsRoleArn?: string;
+  /** Where outcomes are published. */
   topicArn?: string;
+  /** The state machine the starter starts. */
   stateMachineArn?: string;
   /** Objects larger than this are REJECTED (they are split into parts of at most 100 MB). */
   maxObjectBytes: number;
   /** The most a part may hold: Cognito's limits unless set lower (PART_MAX_ROWS, PART_MAX_BYTES). */
   partLimits: { maxRows: number; maxBytes: number };
-  /** How Cognito numbers the lines of its import log (spec §4, UNCONFIRMED): data rows from 1, or the file's lines. */
+  /** How Cognito numbers the lines of its import log (UNCONFIRMED: docs/cognito-behaviour.md, "CloudWatch Logs"): data rows from 1, or the file's lines. */
   cognitoLineNumbering: 'data' | 'file';
+}
+
+/**
+ * The settings that have no default, by the variable that sets each and what it is for. A
+ * function declares the ones it needs (functions/lib/task-handler.ts) and fails on its first
+ * invocation, before it touches any service, when one is missing; a function that does not
+ * need one never fails for its lack.
+ */
+export const REQUIRED_SETTINGS = {
+  logsRoleArn: {
+    variable: 'COGNITO_LOGS_ROLE_ARN',
+    purpose: "the role Cognito assumes to write an import job's CloudWatch Logs",
+  },
+  topicArn: { variable: 'OUTCOME_TOPIC_ARN', purpose: 'the topic outcomes are published to' },
+  stateMachineArn: {
+    variable: 'STATE_MACHINE_ARN',
+    purpose: 'the state machine the starter starts for each new CSV',
+  },
+} as const;
+
+export type RequiredSetting = keyof typeof REQUIRED_SETTINGS;
+
+/** A configuration in which the settings `K` are known to be set. */
+export type ConfigWith<K extends RequiredSetting> = FunctionConfig &
+  Required<Pick<FunctionConfig, K>>;
+
+/**
+ * Checks that the settings a function needs are set.
+ *
+ * @throws an Error naming each missing variable and what it is for.
+ */
+export function requireSettings<K extends RequiredSetting>(
+  config: FunctionConfig,
+  needs: readonly K[],
+): ConfigWith<K> {
+  const missing = needs.filter((name) => !config[name]);
+  if (missing.length > 0)
+    throw new Error(
+      `Missing configuration: ${missing
+        .map((name) => `${REQUIRED_SETTINGS[name].variable} (${REQUIRED_SETTINGS[name].purpose})`)
+        .join('; ')}. serverless.yml sets it for every function; locally, the twin's host does.`,
+    );
+  return config as ConfigWith<K>;
 }
 
 /**
@@ -79,36 +155,50 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   return n;
 }
 
-export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+/**
+ * Reads the functions' settings from environment variables (the process's, or any other set of
+ * them), checking every value, and checking that `needs` are set.
+ *
+ * @throws an Error naming the variable, for a value that is not allowed or a needed one that is missing.
+ */
+export function readFunctionConfig<K extends RequiredSetting = never>(
+  env: NodeJS.ProcessEnv = process.env,
+  needs: readonly K[] = [],
+): ConfigWith<K> {
   const invalidRows = (env.INVALID_ROWS_POLICY || 'reject') as InvalidRowsPolicy;
   if (invalidRows !== 'reject' && invalidRows !== 'skip')
     throw new Error(`INVALID_ROWS_POLICY must be reject or skip, not "${invalidRows}".`);
   const numbering = env.COGNITO_LINE_NUMBERING || 'data';
   if (numbering !== 'data' && numbering !== 'file')
     throw new Error(`COGNITO_LINE_NUMBERING must be data or file, not "${numbering}".`);
-  return {
-    ...(env.DEFAULT_USER_POOL_ID ? { defaultUserPoolId: env.DEFAULT_USER_POOL_ID } : {}),
-    allowedUserPools: parseAllowedPools(env.ALLOWED_USER_POOLS),
-    defaultOptions: {
-      invalidRows,
-      notify: env.NOTIFY !== 'false',
-      deadlineSeconds: positiveInt(
-        env.IMPORT_DEADLINE_SECONDS,
-        6 * 3600,
-        'IMPORT_DEADLINE_SECONDS',
-      ),
+  const deadlineSeconds = positiveInt(
+    env.IMPORT_DEADLINE_SECONDS,
+    6 * 3600,
+    'IMPORT_DEADLINE_SECONDS',
+  );
+  if (deadlineSeconds < 60 || deadlineSeconds > MAX_DEADLINE_SECONDS)
+    throw new Error(
+      `IMPORT_DEADLINE_SECONDS must be from 60 to ${MAX_DEADLINE_SECONDS}, not "${deadlineSeconds}".`,
+    );
+  const { stateMachineArn, ...shared } = sharedSettings(env);
+  return requireSettings(
+    {
+      ...shared,
+      allowedUserPools: parseAllowedPools(env.ALLOWED_USER_POOLS),
+      defaultOptions: { invalidRows, notify: env.NOTIFY !== 'false', deadlineSeconds },
+      ...(env.COGNITO_LOGS_ROLE_ARN ? { logsRoleArn: env.COGNITO_LOGS_ROLE_ARN } : {}),
+      ...(env.OUTCOME_TOPIC_ARN ? { topicArn: env.OUTCOME_TOPIC_ARN } : {}),
+      ...(stateMachineArn ? { stateMachineArn } : {}),
+      maxObjectBytes: positiveInt(env.MAX_OBJECT_BYTES, 1_000_000_000, 'MAX_OBJECT_BYTES'),
+      cognitoLineNumbering: numbering,
+      partLimits: {
+        maxRows: Math.min(positiveInt(env.PART_MAX_ROWS, 500_000, 'PART_MAX_ROWS'), 500_000),
+        maxBytes: Math.min(
+          positiveInt(env.PART_MAX_BYTES, 100_000_000, 'PART_MAX_BYTES'),
+          100_000_000,
+        ),
+      },
     },
-    logsRoleArn: env.COGNITO_LOGS_ROLE_ARN || 'arn:aws:iam::123456789012:role/cognito-import-logs',
-    ...(env.OUTCOME_TOPIC_ARN ? { topicArn: env.OUTCOME_TOPIC_ARN } : {}),
-    ...(env.STATE_MACHINE_ARN ? { stateMachineArn: env.STATE_MACHINE_ARN } : {}),
-    maxObjectBytes: positiveInt(env.MAX_OBJECT_BYTES, 1_000_000_000, 'MAX_OBJECT_BYTES'),
-    cognitoLineNumbering: numbering,
-    partLimits: {
-      maxRows: Math.min(positiveInt(env.PART_MAX_ROWS, 500_000, 'PART_MAX_ROWS'), 500_000),
-      maxBytes: Math.min(
-        positiveInt(env.PART_MAX_BYTES, 100_000_000, 'PART_MAX_BYTES'),
-        100_000_000,
-      ),
-    },
-  };
+    needs,
+  );
 }

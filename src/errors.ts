@@ -1,7 +1,7 @@
 /**
  * The errors the Lambdas throw on purpose. A class's `name` is its contract with the state
- * machine: `statemachine/import-users.asl.json` matches it in `Retry`/`Catch`, and a test checks
- * that the two agree in both directions.
+ * machine: `statemachine/import-users.asl.json` matches it in `Retry` (or lets it reach a
+ * `Catch`), and a test (test/unit/asl-contract.test.ts) checks that the two agree.
  */
 export class WorkflowError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -18,7 +18,11 @@ export class UploadExpiredError extends WorkflowError {
   }
 }
 
-/** The upload failed for a reason worth another try (a network error, a 5xx). */
+/**
+ * The pre-signed upload was refused for a reason another try will not cure (a 4xx other than an
+ * expired URL). Not retried: the part fails and its job is left to expire. A refusal that is
+ * worth another try (a 5xx, a network error, S3's RequestTimeout) is a TransientServiceError.
+ */
 export class UploadFailedError extends WorkflowError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -34,33 +38,76 @@ export class NotificationFailedError extends WorkflowError {
   }
 }
 
+/**
+ * A throttling error, a 5xx or a network fault of an AWS service or of the upload: it says "try
+ * again later" and nothing about the input. The handlers turn every such error into this one
+ * (functions/lib/transient-errors.ts, with the SDK's own classifier in src/aws/sdk-errors.ts),
+ * so the state machine retries one name instead of each service's spelling of "busy". Its
+ * message starts with the original error's name; the original is its cause.
+ */
+export class TransientServiceError extends WorkflowError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientServiceError';
+  }
+}
+
 /** Every error class above, by name. */
 export const WORKFLOW_ERRORS = {
   UploadExpiredError,
   UploadFailedError,
   NotificationFailedError,
+  TransientServiceError,
 } as const;
 
 /**
- * SDK exceptions the state machine retries by name: throttling and service faults of Cognito,
- * S3 and SNS, which say "try again later" and nothing about the input.
+ * The names the state machine retries (besides Lambda's own errors): one for every transient
+ * fault, and two workflow errors with their own policy. Everything else ends in a Catch.
  */
-export const RETRIED_SERVICE_ERRORS = [
-  'TooManyRequestsException',
-  'InternalErrorException',
-  'ThrottlingException',
-  'Throttling',
-  'SlowDown',
-  'InternalError',
-  'ServiceUnavailable',
-  'InternalFailure',
-  'TimeoutError',
+export const RETRIED_ERRORS = [
+  'TransientServiceError',
+  'UploadExpiredError',
+  'NotificationFailedError',
 ] as const;
 
-/** Lambda's own transient failures, retried on every task (the workflows-collection convention). */
+/**
+ * Lambda's own transient failures (the invoke, not the function), retried on every Task: the
+ * errors AWS's "handle Lambda service exceptions" guidance lists.
+ */
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
 ] as const;
+
+/**
+ * The retry policy for transient faults, stated once: every Task state of
+ * statemachine/import-users.asl.json carries exactly this retrier (a test checks it). Six
+ * attempts with full jitter, 2 s doubling to at most 60 s, ride out a few minutes of throttling
+ * on top of the SDK's own three tries.
+ */
+export const TRANSIENT_RETRY = {
+  ErrorEquals: [...LAMBDA_SERVICE_ERRORS, 'TransientServiceError'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+  MaxDelaySeconds: 60,
+  JitterStrategy: 'FULL',
+} as const;
+
+/**
+ * The `Error` of each Fail state the workflow reaches after ReportOutcome wrote and published
+ * the outcome (chosen by the outcome's status). The sweeper reads an execution's error to know
+ * whether the outcome was reported; a test checks these against the ASL's Fail states.
+ */
+export const REPORTED_FAILURES = [
+  'CsvRejected',
+  'ImportFailed',
+  'ImportStopped',
+  'ImportExpired',
+] as const;
+
+/** The `Error` of the Fail state reached when ReportOutcome itself failed: the outcome may be missing or unsent. */
+export const OUTCOME_NOT_REPORTED = 'OutcomeNotReported';

@@ -1,34 +1,39 @@
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 
-let silenced = false;
-
 /**
- * Node 22 still flags `node:sqlite` as experimental and prints a warning on first load. The twin
- * is the product's default path, so a newcomer would see that warning on every run: filter that
- * one message out and pass every other warning on to the listeners that were there before.
+ * The `node:sqlite` module. Node 22 still flags it as experimental and warns on its first load;
+ * the twin is the product's default path, so a newcomer would see that warning on every run.
+ * The warning is raised synchronously inside the load, so `process.emitWarning` is wrapped for
+ * exactly that call, dropping that one warning: no listener is touched, and nothing else runs
+ * while the wrapper is in place.
  */
-function silenceSqliteWarning(): void {
-  if (silenced) return;
-  silenced = true;
-  const previous = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'ExperimentalWarning' && /SQLite/i.test(warning.message)) return;
-    for (const listener of previous) listener(warning);
-  });
-}
-
-/** The `node:sqlite` module, loaded lazily so its warning can be filtered first. */
 export function loadSqlite(): typeof import('node:sqlite') {
-  silenceSqliteWarning();
-  return process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (
+    this: NodeJS.Process,
+    warning: string | Error,
+    ...rest: unknown[]
+  ) {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string })?.type;
+    const message = typeof warning === 'string' ? warning : warning.message;
+    if (type === 'ExperimentalWarning' && /SQLite/i.test(message)) return;
+    return (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    return process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite');
+  } finally {
+    process.emitWarning = emitWarning;
+  }
 }
 
 export type Database = DatabaseSyncType;
 
 /**
- * Opens (or creates) a SQLite database in WAL mode with synchronous writes, so that a crash in
- * the middle of a write loses nothing that was committed and never leaves half a transaction.
+ * Opens (or creates) a SQLite database in WAL mode with `synchronous = NORMAL`: a transaction is
+ * all there or not there after any crash, and one that was committed survives the process dying
+ * (the operating system has it). A power loss or an operating-system crash may lose the last
+ * commits, which is the trade for not waiting on the disk at every commit: the data folder is a
+ * local twin's, not a system of record.
  */
 export function openDatabase(path: string): Database {
   const { DatabaseSync } = loadSqlite();

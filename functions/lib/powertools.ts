@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import type { Telemetry } from '../../src/aws/function-deps.ts';
 import { tracingEnabled } from '../../src/config.ts';
+import type { Telemetry } from './deps.ts';
 
 /**
  * The functions' Powertools, one of each per execution environment (the powertools `commons`

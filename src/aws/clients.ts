@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -15,6 +15,8 @@ export interface ClientOptions {
   endpoints?: Partial<Record<ServiceName, string>>;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   maxAttempts?: number;
+  /** How the clients retry; the SDK's standard strategy unless given (tests drop its delays). */
+  retryStrategy?: S3ClientConfig['retryStrategy'];
   /**
    * Wraps each client once built: on Lambda, the X-Ray tracer's `captureAWSv3Client` (when
    * tracing is on), so that every call is a subsegment of the function's trace.
@@ -31,6 +33,7 @@ function base(options: ClientOptions, service: ServiceName) {
     ...(endpoint ? { endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.retryStrategy ? { retryStrategy: options.retryStrategy } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../cognito/allowed-pools.ts';
 import { isUserPoolId } from '../cognito/pool-id.ts';
 import type { EnvConfig } from '../config.ts';
+import { LOCAL_CREDENTIALS } from '../local/twin.ts';
 import { UsageError } from './errors.ts';
 
 /** The pool the local twin uses when a command names none. */
@@ -25,7 +26,7 @@ export interface CognitoTarget {
   close(): Promise<void>;
 }
 
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export { LOCAL_CREDENTIALS };
 
 /**
  * Creates a pool as the local twin's default: email as the auto-verified attribute, as most

@@ -1,3 +1,4 @@
+import { errorMessage, errorName } from '../aws/sdk-errors.ts';
 import { type EnvConfig, readEnvConfig } from '../config.ts';
 import { CONVERT_HELP, convert } from './convert.ts';
 import { UsageError } from './errors.ts';
@@ -78,12 +79,12 @@ export async function main(
       error instanceof UsageError ||
       (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      io.err(`cognito-import: ${(error as Error).message}`);
+      io.err(`cognito-import: ${errorMessage(error)}`);
       return 2;
     }
-    const name = (error as { name?: string }).name ?? '';
+    const name = errorName(error);
     if (SETUP_ERRORS.has(name)) {
-      io.err(`cognito-import: ${(error as Error).message} (${name})`);
+      io.err(`cognito-import: ${errorMessage(error)} (${name})`);
       return 2;
     }
     throw error;

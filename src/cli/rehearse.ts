@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { parse } from 'csv-parse/sync';
 import { type Jwk, verifyCognitoJwt } from '../../twin/index.ts';
+import { errorMessage, errorName, isAwsError } from '../aws/sdk-errors.ts';
 import type { EnvConfig } from '../config.ts';
 import { checkPoolId, cognitoTarget } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
@@ -103,8 +104,7 @@ class StepFailed extends Error {
 /** A service error as kind and message; the twin's messages carry no password, code or token. */
 function asFailure(error: unknown): Failure {
   if (error instanceof StepFailed) return error.failure;
-  const e = error as { name?: string; message?: string };
-  return { kind: e.name ?? 'Error', message: e.message ?? String(error) };
+  return { kind: errorName(error) || 'Error', message: errorMessage(error) || String(error) };
 }
 
 /** A password any Cognito policy takes: upper, lower, digit, symbol, and long enough. */
@@ -339,7 +339,7 @@ async function run(
                   try {
                     await signIn(cognito, clientId, username, newPassword(options.minimumLength));
                   } catch (error) {
-                    if ((error as Error).name === 'PasswordResetRequiredException') return;
+                    if (isAwsError(error, 'PasswordResetRequiredException')) return;
                     throw error;
                   }
                   throw new StepFailed({
@@ -400,7 +400,7 @@ async function run(
                   try {
                     await signIn(cognito, clientId, username, `${oldPassword}-not-it`);
                   } catch (error) {
-                    if ((error as Error).name === 'NotAuthorizedException') return;
+                    if (isAwsError(error, 'NotAuthorizedException')) return;
                     throw error;
                   }
                   throw new StepFailed({

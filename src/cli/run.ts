@@ -5,9 +5,11 @@ import { DescribeUserPoolCommand } from '@aws-sdk/client-cognito-identity-provid
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { HistoryEvent } from '../../twin/index.ts';
 import { createClients } from '../aws/clients.ts';
+import { isAwsError } from '../aws/sdk-errors.ts';
 import { ALLOWED_TAG_KEY } from '../cognito/allowed-pools.ts';
 import type { EnvConfig } from '../config.ts';
 import { type LocalTwin, type StartedRun, startLocalTwin } from '../local/twin.ts';
+import { outcomeKey } from '../workflow/keys.ts';
 import type { Outcome } from '../workflow/types.ts';
 import {
   checkAllowedPools,
@@ -149,13 +151,13 @@ async function readOutcome(
 ): Promise<Outcome | undefined> {
   try {
     const object = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: `reports/${runName}/outcome.json` }),
+      new GetObjectCommand({ Bucket: bucket, Key: outcomeKey(runName) }),
     );
     return JSON.parse(
       await (object.Body as { transformToString(): Promise<string> }).transformToString(),
     ) as Outcome;
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    if (isAwsError(error, 'NoSuchKey')) return undefined;
     throw error;
   }
 }

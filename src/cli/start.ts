@@ -20,7 +20,8 @@ Options:
   --bucket B, --key K         the CSV object
   --pool <id>                 the user pool (default: from the key incoming/<pool>/…, else the stage default)
   --invalid-rows reject|skip  the policy for invalid rows
-  --state-machine-arn ARN     default: $STATE_MACHINE_ARN, else the import-users machine the endpoint lists
+  --state-machine-arn ARN     default: $STATE_MACHINE_ARN, else the import-users machine the endpoint
+                              lists (through its alias live when it has one, as a deployed stack does)
   --wait                      follow the execution to its end and print the outcome
   --json                      print JSON (the StartExecution answer, or with --wait the outcome)
   -h, --help                  this help`;
@@ -51,6 +52,7 @@ export async function start(argv: string[], io: Io, config: EnvConfig): Promise<
       sfn,
       values['state-machine-arn'],
       config.stateMachineArn,
+      { preferAlias: true },
     );
     const input: ExecutionInput = {
       bucket: values.bucket,

@@ -3,7 +3,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { createClients } from '../aws/clients.ts';
 import type { EnvConfig } from '../config.ts';
 import { UsageError } from './errors.ts';
-import { outcomeOf, printExecution, resolveStateMachine } from './executions.ts';
+import { executionArnOf, outcomeOf, printExecution, resolveStateMachine } from './executions.ts';
 import type { Io } from './io.ts';
 
 export const STATUS_HELP = `Usage: cognito-import status <executionArn|name> [--state-machine-arn ARN] [--json]
@@ -35,7 +35,7 @@ export async function status(argv: string[], io: Io, config: EnvConfig): Promise
         values['state-machine-arn'],
         config.stateMachineArn,
       );
-      executionArn = `${machine.replace(':stateMachine:', ':execution:')}:${which}`;
+      executionArn = executionArnOf(machine, which);
     }
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const outcome = execution.status === 'RUNNING' ? undefined : await outcomeOf(s3, execution);

@@ -1,6 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 
-/** Cognito's limit on one attribute value (spec §1.2). */
+/** Cognito's limit on one attribute value (docs/cognito-behaviour.md, "The CSV file"). */
 const MAX_VALUE_CHARS = 2048;
 
 /** A phone number in E.164 (`+` and digits), or undefined when it cannot be made one. */
@@ -59,14 +59,14 @@ function dateParts(value: string): DateParts | undefined {
   return parts;
 }
 
-/** A date as Cognito's `birthdate` wants it: `mm/dd/yyyy` (spec §1.4). */
+/** A date as Cognito's `birthdate` wants it: `mm/dd/yyyy` (docs/cognito-behaviour.md, "Values"). */
 export function toBirthdate(value: string): string | undefined {
   const parts = dateParts(value);
   if (!parts || parts.y < 1) return undefined;
   return `${pad(parts.m)}/${pad(parts.d)}/${pad(parts.y, 4)}`;
 }
 
-/** A time as Cognito's `updated_at` wants it: whole seconds since the epoch (spec §1.4). */
+/** A time as Cognito's `updated_at` wants it: whole seconds since the epoch (docs/cognito-behaviour.md, "Values"). */
 export function toEpochSeconds(value: string): string | undefined {
   const parts = dateParts(value);
   if (parts?.ms === undefined) {
@@ -91,7 +91,7 @@ export function plausibleEmail(value: string): boolean {
 }
 
 /**
- * Why a value cannot be written in Cognito's CSV dialect (spec §1.2), or undefined when it can:
+ * Why a value cannot be written in Cognito's CSV dialect (docs/cognito-behaviour.md, "The CSV file"), or undefined when it can:
  * the dialect has no quoting, so a line break cannot be written, a leading quote would be read
  * as quoting by spreadsheet-minded readers, and a trailing backslash would escape the comma
  * after it.
@@ -106,7 +106,7 @@ export function cellProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Why a username cannot be Cognito's `cognito:username` (spec §1.3), or undefined. */
+/** Why a username cannot be Cognito's `cognito:username` (docs/cognito-behaviour.md, "Usernames, sign-in attributes and duplicates"), or undefined. */
 export function usernameProblem(username: string): string | undefined {
   if (username === '') return 'no username';
   if (/[\s]/.test(username)) return 'a username with spaces';

@@ -79,7 +79,7 @@ function normalise(user: SourceUser, options: ConvertOptions, report: ReportBuil
   const emailVerified =
     Boolean(row.email) && (options.emailVerified ?? user.emailVerified) === true;
   const phoneVerified = Boolean(row.phone_number) && user.phoneVerified === true;
-  // Cognito imports a user only with an auto-verified attribute verified (spec §1.3).
+  // Cognito imports a user only with an auto-verified attribute verified (docs/cognito-behaviour.md, "Values").
   if (!emailVerified && !phoneVerified)
     return { leftOut: 'neither email nor phone number verified' };
   if (row.email) row.email_verified = String(emailVerified);

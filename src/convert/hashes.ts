@@ -1,5 +1,5 @@
 /**
- * Turns the password hashes providers store into Cognito's import formats (spec §1.6), when
+ * Turns the password hashes providers store into Cognito's import formats (docs/cognito-behaviour.md, "Password hashes"), when
  * Cognito can take them: the same algorithm, within its limits. Anything else answers a reason,
  * and the user imports without a hash (RESET_REQUIRED): never a hash Cognito would fail.
  *
@@ -14,7 +14,7 @@
 import { checkPasswordHash, type PasswordHashingAlgorithm } from '../csv/index.ts';
 import type { PasswordOutcome } from './types.ts';
 
-/** Cognito's limits (spec §1.6). */
+/** Cognito's limits (docs/cognito-behaviour.md, "Password hashes"). */
 export const LIMITS = {
   bcryptCost: 12,
   scrypt: { N: 65_536, r: 8, p: 1 },

@@ -14,7 +14,7 @@ export function outputColumns(custom: string[] = []): string[] {
   ];
 }
 
-/** Writes rows in Cognito's CSV dialect (spec §1.2) to a text sink, in blocks. */
+/** Writes rows in Cognito's CSV dialect (docs/cognito-behaviour.md, "The CSV file") to a text sink, in blocks. */
 export class CognitoCsvWriter {
   private buffer = '';
   private readonly columns: string[];

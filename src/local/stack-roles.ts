@@ -31,7 +31,7 @@ import {
  *
  * `osls print` resolves serverless.yml's own variables (`${self:service}`, `${sls:stage}`,
  * `${param:…}`, `${file(…)}`) with no AWS credentials and no network; its output is cached under
- * node_modules/.cache/ by a fingerprint of serverless.yml, resources/ and package.json, so a
+ * node_modules/.cache/ by a fingerprint of serverless.yml, resources/, plugins/ and package.json, so a
  * change to any of them is read on the next start with no step to remember, and an unchanged
  * stack costs one file read. CloudFormation's part (the parameters with the twin's
  * allowed-pools setting, the Conditions, Fn::If, Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split,
@@ -71,13 +71,30 @@ export interface StackRoles {
   stateMachineRole: string | undefined;
   /** The KMS key ARN of each encrypted topic the twin serves, by its twin name. */
   topicKeys: Record<string, string>;
+  /** The aliases of the state machine the twin runs (`live`), which starts may go through. */
+  stateMachineAliases: string[];
+  /** Whether the state machine invokes its functions' published versions (useExactVersion). */
+  invokesVersions: boolean;
+  /**
+   * Each function's own settings that name the stack's resources, read with the twin's names
+   * (the starter's STATE_MACHINE_ARN, the alias `live`).
+   */
+  functionEnvironment: Record<string, Record<string, string>>;
 }
 
 /** The part of `osls print --format json` that is read. */
 interface PrintedService {
   service: string;
-  functions: Record<string, { name: string; role?: unknown }>;
-  stepFunctions?: { stateMachines?: Record<string, { id?: string; name: string; role?: unknown }> };
+  functions: Record<
+    string,
+    { name: string; role?: unknown; environment?: Record<string, unknown> }
+  >;
+  stepFunctions?: {
+    stateMachines?: Record<
+      string,
+      { id?: string; name: string; role?: unknown; useExactVersion?: boolean }
+    >;
+  };
   resources: CfnTemplate;
 }
 
@@ -93,7 +110,9 @@ const PROJECT: StackSource = { root: ROOT, cacheDir: CACHE };
 function fingerprint(root: string): string {
   const hash = createHash('sha256');
   const files = ['serverless.yml', 'package.json'];
-  for (const entry of readdirSync(join(root, 'resources')).sort()) files.push(`resources/${entry}`);
+  for (const dir of ['resources', 'plugins'])
+    if (existsSync(join(root, dir)))
+      for (const entry of readdirSync(join(root, dir)).sort()) files.push(`${dir}/${entry}`);
   for (const file of files) {
     const full = join(root, file);
     if (!existsSync(full) || statSync(full).isDirectory()) continue;
@@ -278,6 +297,26 @@ export function resolveStackRoles(
       : String(template.Resources[id]?.Properties.TopicName ?? `${stack}-${id}`);
   const physical = (id: string, property: string, fallback: string) =>
     String(template.Resources[id]?.Properties[property] ?? fallback);
+  const refId = (node: unknown) => String((node as { Ref?: unknown } | undefined)?.Ref ?? '');
+  /** The state machine a version (StateMachineArn: Ref) or an alias (through its version) is of. */
+  const machineOf = (id: string): string | undefined => {
+    const resource = template.Resources[id];
+    if (resource?.Type === 'AWS::StepFunctions::StateMachineVersion')
+      return refId(resource.Properties.StateMachineArn);
+    if (resource?.Type === 'AWS::StepFunctions::StateMachineAlias') {
+      const routes = (resource.Properties.RoutingConfiguration ?? []) as {
+        StateMachineVersionArn?: unknown;
+      }[];
+      const deployment = resource.Properties.DeploymentPreference as
+        | { StateMachineVersionArn?: unknown }
+        | undefined;
+      const version = refId(
+        routes[0]?.StateMachineVersionArn ?? deployment?.StateMachineVersionArn,
+      );
+      return version ? machineOf(version) : undefined;
+    }
+    return undefined;
+  };
 
   const arnOf = (id: string): string | undefined => {
     const type = template.Resources[id]?.Type;
@@ -300,6 +339,15 @@ export function resolveStackRoles(
         return `arn:aws:sqs:${region}:${account}:${physical(id, 'QueueName', `${stack}-${id}`)}`;
       case 'AWS::Logs::LogGroup':
         return `arn:aws:logs:${region}:${account}:log-group:${physical(id, 'LogGroupName', `${stack}-${id}`)}:*`;
+      // The twin keeps one version of its state machine, its definition: version 1.
+      case 'AWS::StepFunctions::StateMachineVersion': {
+        const machine = machineOf(id);
+        return machine ? `${arnOf(machine)}:1` : undefined;
+      }
+      case 'AWS::StepFunctions::StateMachineAlias': {
+        const machine = machineOf(id);
+        return machine ? `${arnOf(machine)}:${physical(id, 'Name', id)}` : undefined;
+      }
       default:
         return undefined;
     }
@@ -313,6 +361,8 @@ export function resolveStackRoles(
           : physical(id, 'BucketName', `${stack}-${id}`.toLowerCase());
       case 'AWS::SNS::Topic':
       case 'AWS::StepFunctions::StateMachine':
+      case 'AWS::StepFunctions::StateMachineVersion':
+      case 'AWS::StepFunctions::StateMachineAlias':
         return arnOf(id);
       case 'AWS::KMS::Key':
         return keyId(id);
@@ -422,5 +472,34 @@ export function resolveStackRoles(
       ? resolved
       : `arn:aws:kms:${region}:${account}:key/${resolved}`;
   }
-  return { roles: [...roles.values()], functionRoles, stateMachineRole, topicKeys };
+  const stateMachineAliases = Object.entries(template.Resources)
+    .filter(
+      ([id, r]) =>
+        r.Type === 'AWS::StepFunctions::StateMachineAlias' &&
+        machineOf(id) === STANDS_FOR.stateMachine,
+    )
+    .map(([id]) => physical(id, 'Name', id));
+  const functionEnvironment: Record<string, Record<string, string>> = {};
+  for (const [key, fn] of Object.entries(printed.functions))
+    for (const [name, value] of Object.entries(fn.environment ?? {})) {
+      if (typeof value !== 'object' || value === null) continue;
+      try {
+        const resolved = evaluate(value, parameters, resolver);
+        if (typeof resolved === 'string') {
+          functionEnvironment[key] ??= {};
+          (functionEnvironment[key] as Record<string, string>)[name] = resolved;
+        }
+      } catch {
+        // A setting the twin gives in its own way.
+      }
+    }
+  return {
+    roles: [...roles.values()],
+    functionRoles,
+    stateMachineRole,
+    topicKeys,
+    stateMachineAliases,
+    invokesVersions: machine?.useExactVersion === true,
+    functionEnvironment,
+  };
 }

@@ -1,6 +1,10 @@
+import {
+  endFunctionScope,
+  type FunctionScope,
+  scopeFunctionDeps,
+} from '../../functions/lib/deps.ts';
 import { AccessControl, type Credentials, type RoleDefinition } from '../../twin/index.ts';
 import { type ClientOptions, createClients } from '../aws/clients.ts';
-import { endFunctionScope, type FunctionScope, scopeFunctionDeps } from '../aws/function-deps.ts';
 import { currentFunction } from './lambda-runtime.ts';
 import { loadStackRoles, type StackRoles, type TwinNames } from './stack-roles.ts';
 
@@ -76,10 +80,13 @@ export async function startTwinIam(options: {
     roles,
     checkInvoke(functionName) {
       if (!machine) return;
+      // A state machine that invokes published versions (useExactVersion) names one: the twin
+      // runs each function's code as it is, which stands for version 1.
+      const qualifier = roles.invokesVersions ? ':1' : '';
       const denial = access.check(machine, [
         {
           action: 'lambda:InvokeFunction',
-          resource: `arn:aws:lambda:${names.region}:${names.account}:function:${functionName}`,
+          resource: `arn:aws:lambda:${names.region}:${names.account}:function:${functionName}${qualifier}`,
         },
       ]);
       if (denial)

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { overrideFunctionDeps } from '../../functions/lib/deps.ts';
 import {
   type CognitoTwin,
   type ExecutionStatusChangeEvent,
@@ -21,8 +22,9 @@ import {
   type TaskHandler,
   type VirtualClock,
 } from '../../twin/index.ts';
-import { overrideFunctionDeps } from '../aws/function-deps.ts';
+import type { ClientOptions } from '../aws/clients.ts';
 import { formatAllowedPools, parseAllowedPools } from '../cognito/allowed-pools.ts';
+import { readFunctionConfig } from '../config.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
 import { SWEPT_STATUSES, type SweepResult } from '../workflow/sweep.ts';
 import {
@@ -46,6 +48,8 @@ export const OUTCOME_TOPIC = 'import-outcomes';
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 export const LOGS_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/cognito-import-logs`;
+/** The twin accepts any credentials; these are the ones its own clients and `serve` use. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 /** The stage the twin's functions are named for: `cognito-import-pipeline-local-<key>`. */
 export const LOCAL_STAGE = 'local';
 export const localFunctionName = (key: FunctionKey) => deployedFunctionName(LOCAL_STAGE, key);
@@ -111,8 +115,14 @@ export interface LocalTwinOptions {
    * test takes a permission away to see the run fail as it would on AWS.
    */
   adjustRoles?: (roles: RoleDefinition[]) => RoleDefinition[];
-  /** Extra settings for the functions (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …). */
+  /**
+   * Extra settings for the functions, as the variables serverless.yml would set
+   * (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …): read by src/config.ts like the real ones,
+   * never written to the process environment.
+   */
   functionEnv?: Record<string, string>;
+  /** How the functions' SDK clients retry; the SDK's standard strategy unless given. */
+  retryStrategy?: ClientOptions['retryStrategy'];
   /**
    * Each line the functions write (JSON: their logs and metrics), besides the twin's CloudWatch
    * Logs (`/aws/lambda/<function name>`), where they always go.
@@ -156,7 +166,7 @@ export interface LocalTwin {
   bucket: string;
   stateMachineArn: string;
   topicArn: string;
-  /** The environment that points the SDKs, the AWS CLI and the functions at this twin. */
+  /** The environment that points the SDKs and the AWS CLI at this twin (`serve` prints it). */
   env: Record<string, string>;
   /** Runs the starter started for objects that landed in the bucket; what the sweeper did. */
   events: EventEmitter<TwinEvents>;
@@ -192,8 +202,8 @@ async function loadHandler(key: FunctionKey): Promise<LambdaHandler> {
 /**
  * Starts the whole local twin in-process: Cognito (with CloudWatch Logs), S3, Step Functions and
  * the outcome topic, each on its own 127.0.0.1 port and all under one data folder. The state
- * machine is the deployed ASL file; each Task runs the same handler as in AWS, which reaches the
- * twin through the standard `AWS_ENDPOINT_URL_*` variables; an object created under `incoming/`
+ * machine is the deployed ASL file; each Task runs the same handler as in AWS, handed clients
+ * that reach the twin and the settings serverless.yml would give it; an object created under `incoming/`
  * with a `.csv` suffix (the EventBridge rule's filter) is handed to the starter function.
  */
 export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTwin> {
@@ -277,7 +287,9 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       },
     });
     started.push({ close: async () => lambda.close() });
-    Object.assign(process.env, FUNCTION_RUNTIME_ENV, options.functionEnv);
+    // The Lambda runtime's environment, which Powertools reads itself; the functions' own
+    // settings are handed to them below (overrideFunctionDeps), not through the environment.
+    Object.assign(process.env, FUNCTION_RUNTIME_ENV);
     const invoke = (key: FunctionKey, handler: LambdaHandler, event: unknown) =>
       lambda.invoke(localFunctionName(key), handler, event);
     // Step Functions invokes a Task's function with the state machine's role.
@@ -314,7 +326,9 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       access,
-      stateMachines: [{ name: STATE_MACHINE_NAME, definition, handlers }],
+      stateMachines: [
+        { name: STATE_MACHINE_NAME, definition, handlers, aliases: iam.roles.stateMachineAliases },
+      ],
       ...(clock ? { clock } : {}),
       waitScale: options.waitScale ?? 1,
       ...(options.onHistoryEvent ? { onEvent: options.onHistoryEvent } : {}),
@@ -362,27 +376,26 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     started.push(s3);
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: cognito.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: sfn.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
     };
-    // The functions run in this process, configured as serverless.yml configures them in AWS.
-    // The allowed pools are always set: a value left by an earlier twin in this process must not
-    // open pools to this one.
-    Object.assign(process.env, env, {
+    // The functions run in this process, configured as serverless.yml configures them in AWS,
+    // but handed their settings and clients directly, not through the process environment.
+    const config = readFunctionConfig({
       OUTCOME_TOPIC_ARN: topicArn,
-      STATE_MACHINE_ARN: stateMachineArn,
+      // Where serverless.yml points the starter: the alias live.
+      STATE_MACHINE_ARN:
+        iam.roles.functionEnvironment.startImport?.STATE_MACHINE_ARN ?? stateMachineArn,
       COGNITO_LOGS_ROLE_ARN: LOGS_ROLE_ARN,
       ALLOWED_USER_POOLS: allowedUserPools,
       ...options.functionEnv,
     });
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
-    iam.connect({
+    const reach = {
       region: LOCAL_REGION,
       endpoints: {
         cognito: cognito.endpoint,
@@ -391,8 +404,12 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
         sfn: sfn.endpoint,
         sns: sns.endpoint,
       },
-    });
+      ...(options.retryStrategy ? { retryStrategy: options.retryStrategy } : {}),
+    };
+    // Each function calls with its own role's credentials (twin-iam.ts): its clients are its own.
+    iam.connect(reach);
     overrideFunctionDeps({
+      config,
       ...(clock ? { now: clock.now } : {}),
       ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
     });

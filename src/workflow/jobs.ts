@@ -4,14 +4,13 @@ import {
   CreateUserImportJobCommand,
   DescribeUserImportJobCommand,
   StartUserImportJobCommand,
-  StopUserImportJobCommand,
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { initialJobState, isActive, jobFacts } from '../cognito/import-job.ts';
-import type { FunctionConfig } from '../config.ts';
-import { RETRIED_SERVICE_ERRORS } from '../errors.ts';
+import { errorMessage, errorName, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
+import { isActive, jobFacts, stopOrDescribe } from '../cognito/import-job.ts';
+import type { ConfigWith } from '../config.ts';
 import { MAX_POLL_ROUNDS, nextWaitSeconds, slotWaitSeconds } from './poll.ts';
 import { type Log, METRICS, type MetricSink } from './telemetry.ts';
 import type { JobState, PartItem } from './types.ts';
@@ -23,10 +22,31 @@ export interface JobDeps {
   sfn?: Pick<SFNClient, 'send'>;
   s3: Pick<S3Client, 'send'>;
   upload: Uploader;
-  config: Pick<FunctionConfig, 'logsRoleArn'>;
   now: () => number;
   log?: Log;
   metrics?: MetricSink;
+}
+
+/** CreateImportJob also needs the role Cognito writes the job's logs with. */
+export interface CreateJobDeps extends JobDeps {
+  config: Pick<ConfigWith<'logsRoleArn'>, 'logsRoleArn'>;
+}
+
+/**
+ * A job's state for the state machine before any poll. `stopRequested` is set for a job the
+ * sweeper has just stopped.
+ */
+export function initialJobState(
+  job: UserImportJobType,
+  { stopRequested = false }: { stopRequested?: boolean } = {},
+): JobState {
+  return {
+    ...jobFacts(job),
+    poll: { rounds: 0, waitSeconds: 0 },
+    slotBusy: false,
+    mustStop: false,
+    stopRequested,
+  };
 }
 
 /** The Cognito JobName of a part: the run name (already `[A-Za-z0-9_-]`) and the part number. */
@@ -45,9 +65,10 @@ function requireJob(item: PartItem): JobState {
  * this task, which makes a new job (the abandoned one expires on its own: Cognito cannot stop a
  * job that never started).
  *
- * @throws UploadExpiredError, UploadFailedError; the SDK's throttling and service errors.
+ * @throws UploadExpiredError, UploadFailedError, TransientServiceError (see upload.ts); the SDK's
+ *   errors.
  */
-export async function createImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
+export async function createImportJob(item: PartItem, deps: CreateJobDeps): Promise<JobState> {
   const object = await deps.s3.send(
     new GetObjectCommand({ Bucket: item.part.bucket, Key: item.part.key }),
   );
@@ -80,15 +101,10 @@ export async function createImportJob(item: PartItem, deps: JobDeps): Promise<Jo
   return initialJobState(job);
 }
 
-const slotIsBusy = (error: unknown) => {
-  const name = (error as { name?: string }).name;
-  const message = (error as { message?: string }).message ?? '';
-  // "No csv file was uploaded" is the one PreconditionNotMet that waiting will not cure.
-  return (
-    (name === 'PreconditionNotMetException' || name === 'LimitExceededException') &&
-    !/no csv file/i.test(message)
-  );
-};
+// "No csv file was uploaded" is the one PreconditionNotMet that waiting will not cure.
+const slotIsBusy = (error: unknown) =>
+  isAwsError(error, 'PreconditionNotMetException', 'LimitExceededException') &&
+  !/no csv file/i.test(errorMessage(error));
 
 /**
  * StartImportJob: starts the job. Cognito runs one import job per account at a time, so a refusal
@@ -115,13 +131,11 @@ export async function startImportJob(item: PartItem, deps: JobDeps): Promise<Job
     if (await executionStillRuns(item, deps)) return started;
     // Stopped while this Lambda was running (StopExecution): the sweeper that ran at the stop
     // could not see this job yet, and nothing else would ever stop it.
-    const stopped = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
+    const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
     deps.log?.warn('stopped import job: its execution ended while it was being started', {
       jobId: job.jobId,
     });
-    return { ...started, ...jobFacts(stopped.UserImportJob ?? {}), stopRequested: true };
+    return { ...started, ...jobFacts(now.job), stopRequested: true };
   } catch (error) {
     if (!slotIsBusy(error)) throw error;
     // A job refused because it can no longer start (it expired while it waited) is over, not busy.
@@ -161,7 +175,7 @@ async function executionStillRuns(item: PartItem, deps: JobDeps): Promise<boolea
     );
     return status === undefined || status === 'RUNNING';
   } catch (error) {
-    deps.log?.warn("could not read the execution's status", { errorName: (error as Error).name });
+    deps.log?.warn("could not read the execution's status", { errorName: errorName(error) });
     return true;
   }
 }
@@ -202,30 +216,27 @@ export async function checkImportJob(item: PartItem, deps: JobDeps): Promise<Job
 /** StopImportJob: stops a job past its deadline or poll cap; a job that already ended is left as it is. */
 export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobState> {
   const job = requireJob(item);
-  let facts: ReturnType<typeof jobFacts>;
-  try {
-    const { UserImportJob } = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
-    facts = jobFacts(UserImportJob ?? {});
+  const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
+  if (now.stopped)
     deps.log?.info('stopped import job', {
       jobId: job.jobId,
       reason: job.stopReason ?? 'requested',
     });
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
-    const { UserImportJob } = await deps.cognito.send(
-      new DescribeUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
-    facts = jobFacts(UserImportJob ?? {});
-  }
   return {
     ...job,
-    ...facts,
+    ...jobFacts(now.job),
     stopRequested: true,
     poll: { rounds: job.poll.rounds, waitSeconds: 5 },
   };
+}
+
+/** What StopAfterError did: whether it stopped the part's job, and the job's status. */
+export interface StopAfterErrorResult {
+  jobId?: string;
+  stopped: boolean;
+  status?: string;
+  /** Why nothing was stopped, when that is not the job's status. */
+  note?: string;
 }
 
 /**
@@ -234,10 +245,7 @@ export async function stopImportJob(item: PartItem, deps: JobDeps): Promise<JobS
  * state machine to retry (swallowed, they left the job running: a burst of throttling on
  * StopUserImportJob was enough); anything else is reported, not thrown.
  */
-export async function stopAfterError(
-  item: PartItem,
-  deps: JobDeps,
-): Promise<{ jobId?: string; stopped: boolean; status?: string; note?: string }> {
+export async function stopAfterError(item: PartItem, deps: JobDeps): Promise<StopAfterErrorResult> {
   const job = item.job;
   if (!job?.jobId) return { stopped: false, note: 'no import job existed' };
   try {
@@ -247,14 +255,19 @@ export async function stopAfterError(
     const status = UserImportJob?.Status;
     if (!isActive(status) || status === 'Stopping')
       return { jobId: job.jobId, stopped: false, status: status ?? 'Unknown' };
-    const stopped = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: item.userPoolId, JobId: job.jobId }),
-    );
-    deps.log?.info('stopped import job after an error', { jobId: job.jobId });
-    return { jobId: job.jobId, stopped: true, status: stopped.UserImportJob?.Status ?? 'Stopping' };
+    const now = await stopOrDescribe(deps.cognito, item.userPoolId, job.jobId);
+    if (now.stopped) deps.log?.info('stopped import job after an error', { jobId: job.jobId });
+    return {
+      jobId: job.jobId,
+      stopped: now.stopped,
+      status: now.job.Status ?? (now.stopped ? 'Stopping' : 'Unknown'),
+    };
   } catch (error) {
-    const name = (error as Error).name;
-    if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
-    return { jobId: job.jobId, stopped: false, note: `could not stop the job: ${name}` };
+    if (isTransientServiceFault(error)) throw error;
+    return {
+      jobId: job.jobId,
+      stopped: false,
+      note: `could not stop the job: ${errorName(error)}`,
+    };
   }
 }

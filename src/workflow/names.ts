@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** Where each run keeps its reports and its Cognito-dialect parts. */
-export const reportPrefix = (run: string) => `reports/${run}/`;
-export const stagingPrefix = (run: string) => `staging/${run}/`;
-
 /**
  * The execution name for one object version: the key's base name (made safe) and a hash of
  * bucket, key, version or ETag, and the event's sequencer. A redelivered event gets the same name,

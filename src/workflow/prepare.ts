@@ -3,6 +3,7 @@ import {
   DescribeUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
 import {
   ALLOWED_TAG_KEY,
   type AllowedPools,
@@ -10,7 +11,8 @@ import {
   poolAccess,
 } from '../cognito/allowed-pools.ts';
 import { isUserPoolId } from '../cognito/pool-id.ts';
-import type { FunctionConfig } from '../config.ts';
+import { type FunctionConfig, MAX_DEADLINE_SECONDS } from '../config.ts';
+import { TransientServiceError } from '../errors.ts';
 import { resolvePool } from './target-pool.ts';
 import type { Log } from './telemetry.ts';
 import type {
@@ -38,7 +40,6 @@ export interface PrepareDeps {
 }
 
 const ALGORITHMS: readonly HashingAlgorithm[] = ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'];
-const MAX_DEADLINE_SECONDS = 7 * 24 * 3600;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 class InputProblem extends Error {
@@ -122,10 +123,6 @@ export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
   return { bucket, key, userPoolId, versionId, etag, options };
 }
 
-const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
-const httpStatus = (error: unknown) =>
-  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-
 /**
  * Why IAM refused a pool. IAM decides before Cognito looks for the pool, so a pool that does not
  * exist is refused the same way as one that is closed.
@@ -161,14 +158,14 @@ async function checkPool(
       (await deps.cognito.send(new DescribeUserPoolCommand({ UserPoolId: userPoolId }))).UserPool ??
       {};
   } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException')
+    if (isAwsError(error, 'ResourceNotFoundException'))
       return {
         rejected: {
           code: 'pool.not-found',
           reason: `The user pool ${userPoolId} does not exist in this account and region.`,
         },
       };
-    if (errorName(error) === 'AccessDeniedException')
+    if (isAwsError(error, 'AccessDeniedException'))
       return refused(deniedReason(allowed, userPoolId));
     throw error;
   }
@@ -259,13 +256,8 @@ export async function prepareImport(
       }),
     );
   } catch (error) {
-    const status = httpStatus(error);
-    if (
-      status === 404 ||
-      errorName(error) === 'NotFound' ||
-      errorName(error) === 'NoSuchKey' ||
-      errorName(error) === 'NoSuchBucket'
-    )
+    const status = httpStatusOf(error);
+    if (status === 404 || isAwsError(error, 'NotFound', 'NoSuchKey', 'NoSuchBucket'))
       return reject(
         {
           code: 'object.not-found',
@@ -289,13 +281,13 @@ export async function prepareImport(
         source,
         userPoolId,
       );
-    // A HEAD answer has no body, so the SDK cannot name S3's error ("Unknown"): name a 5xx as
-    // S3 would have, so that the state machine retries it like any other.
+    // A HEAD answer has no body, so the SDK cannot name S3's error ("Unknown"): name it as S3
+    // would have, first in the message as for every TransientServiceError.
     if (status !== undefined && status >= 500)
-      throw Object.assign(new Error(`S3 answered HeadObject with HTTP ${status}.`), {
-        name: status === 503 ? 'ServiceUnavailable' : 'InternalError',
-        cause: error,
-      });
+      throw new TransientServiceError(
+        `${status === 503 ? 'ServiceUnavailable' : 'InternalError'}: S3 answered HeadObject with HTTP ${status}.`,
+        { cause: error },
+      );
     throw error;
   }
   const size = head.ContentLength ?? 0;

@@ -3,7 +3,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   type CloudWatchLogsClient,
   DescribeLogGroupsCommand,
@@ -12,9 +13,10 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { errorName, httpStatusOf, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import type { FunctionConfig } from '../config.ts';
-import { NotificationFailedError, RETRIED_SERVICE_ERRORS } from '../errors.ts';
-import { reportPrefix } from './names.ts';
+import { NotificationFailedError } from '../errors.ts';
+import { failuresKey, outcomeKey } from './keys.ts';
 import { type Log, type MetricSink, recordOutcome } from './telemetry.ts';
 import type {
   JobState,
@@ -163,7 +165,7 @@ async function* jobLogLines(
           }),
         );
       } catch (error) {
-        if ((error as { name?: string }).name === 'ResourceNotFoundException') break;
+        if (isAwsError(error, 'ResourceNotFoundException')) break;
         throw error;
       }
       for (const event of page.events ?? []) {
@@ -208,56 +210,69 @@ const csvCell = (value: string) =>
   /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 
 /**
- * ReportOutcome: on every path, decides the outcome, maps each FAILED and SKIPPED log line of
- * every job back to its source line and username (`failures.csv`, in S3 only), writes
+ * ReportOutcome: on every path, writes `failures.csv` (each FAILED and SKIPPED log line of every
+ * job mapped back to its source line and username, in S3 only), decides the outcome, writes
  * `outcome.json`, and publishes the notification. The outcome is written before it is published,
  * so a notification that fails (and is retried) never loses it.
  *
  * @throws NotificationFailedError when SNS refuses the message; the state machine retries.
  */
 export async function reportOutcome(state: ReportInput, deps: ReportDeps): Promise<Outcome> {
-  const outcome = await composeOutcome(state, deps);
+  const failures = await writeFailuresReport(state, deps);
+  const outcome = composeOutcome(state, failures, deps.now());
   await writeOutcome(outcome, deps);
   await publishOutcome(outcome, state.options?.notify ?? true, deps);
   recordOutcome(deps.metrics, outcome);
   return outcome;
 }
 
+/** The import jobs of a run's parts, as the outcome reports them. */
+const jobsOf = (state: ReportInput): OutcomeJob[] =>
+  (state.parts ?? []).flatMap((part) => (part.job?.jobId ? [strip(part.job)] : []));
+
 /**
- * Decides the outcome of a run from its state and writes `failures.csv` (each FAILED and SKIPPED
- * log line mapped back to its source line and username); the outcome itself is not written yet.
+ * Writes the run's `failures.csv`: each FAILED and SKIPPED line of its jobs' import logs, mapped
+ * back to its source line and username. Answers what the outcome says of it, or nothing when no
+ * job ran or the list could not be built: throttling and service faults are thrown (the state
+ * machine retries), anything else (the line map gone or not readable) must not cost the outcome
+ * itself, which then goes out with its counts, without the list.
  */
-export async function composeOutcome(state: ReportInput, deps: ReportDeps): Promise<Outcome> {
+export async function writeFailuresReport(
+  state: ReportInput,
+  deps: ReportDeps,
+): Promise<Outcome['failures']> {
+  const run = state.run ?? 'unknown-run';
+  if (!state.userPoolId || jobsOf(state).length === 0) return undefined;
+  try {
+    return await writeFailures(state, deps, state.parts ?? [], run, sourceOf(state).bucket);
+  } catch (error) {
+    if (isTransientServiceFault(error)) throw error;
+    deps.log?.warn('failures.csv could not be written; the outcome has the counts', {
+      errorName: errorName(error),
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Decides the outcome of a run from its state and what `failures.csv` holds; writes nothing.
+ * `now` is the outcome's finishing time.
+ */
+export function composeOutcome(
+  state: ReportInput,
+  failures: Outcome['failures'],
+  now: number,
+): Outcome {
   const source = sourceOf(state);
   const run = state.run ?? 'unknown-run';
-  const prefix = reportPrefix(run);
-  const partResults = state.parts ?? [];
-  const jobs: OutcomeJob[] = partResults.flatMap((part) =>
-    part.job?.jobId ? [strip(part.job)] : [],
-  );
-  const partErrors = partResults.filter((part) => part.error).length;
+  const jobs = jobsOf(state);
+  const partErrors = (state.parts ?? []).filter((part) => part.error).length;
   const { status, reason, code } = decideStatus(state, jobs, partErrors);
   const totals = {
     imported: jobs.reduce((n, j) => n + j.importedUsers, 0),
     skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
     failed: jobs.reduce((n, j) => n + j.failedUsers, 0),
   };
-  let failures: Outcome['failures'];
-  try {
-    failures =
-      state.userPoolId && jobs.length > 0
-        ? await writeFailures(state, deps, partResults, prefix, source.bucket)
-        : undefined;
-  } catch (error) {
-    // Throttling and service faults are retried; anything else (the line map gone or not
-    // readable) must not cost the outcome itself: it goes out with its counts, without the list.
-    const name = (error as Error).name;
-    if ((RETRIED_SERVICE_ERRORS as readonly string[]).includes(name)) throw error;
-    deps.log?.warn('failures.csv could not be written; the outcome has the counts', {
-      errorName: name,
-    });
-    failures = undefined;
-  }
   const outcomeWithoutSummary = {
     status,
     run,
@@ -278,16 +293,13 @@ export async function composeOutcome(state: ReportInput, deps: ReportDeps): Prom
     jobs,
     totals,
     ...(failures && failures.count > 0 ? { failures } : {}),
-    reportKey: `${prefix}outcome.json`,
+    reportKey: outcomeKey(run),
     ...(state.executionArn ? { executionArn: state.executionArn } : {}),
     ...(state.startedAt ? { startedAt: state.startedAt } : {}),
-    finishedAt: new Date(deps.now()).toISOString(),
+    finishedAt: new Date(now).toISOString(),
   };
   return { ...outcomeWithoutSummary, summary: subjectFor(outcomeWithoutSummary) };
 }
-
-const httpStatus = (error: unknown) =>
-  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 /**
  * Writes `outcome.json` to the source's bucket. A bucket that does not exist or that the pipeline
@@ -310,11 +322,11 @@ export async function writeOutcome(outcome: Outcome, deps: ReportDeps): Promise<
         }),
       );
     } catch (error) {
-      const status = httpStatus(error);
+      const status = httpStatusOf(error);
       if (status !== 403 && status !== 404) throw error;
       deps.log?.warn(
         "the outcome could not be written to S3; it is in the notification and the execution's output",
-        { errorName: (error as Error).name },
+        { errorName: errorName(error) },
       );
       return false;
     }
@@ -356,7 +368,7 @@ export async function publishOutcome(
       );
     } catch (error) {
       throw new NotificationFailedError(
-        `The outcome is in S3, but publishing it failed: ${(error as Error).name}.`,
+        `The outcome is in S3, but publishing it failed: ${errorName(error)}.`,
         { cause: error },
       );
     }
@@ -382,54 +394,52 @@ async function writeFailures(
   state: ReportInput,
   deps: ReportDeps,
   parts: ReportInput['parts'] & {},
-  prefix: string,
+  run: string,
   bucket: string,
 ): Promise<Outcome['failures']> {
   const sample: { line: number; reason: string }[] = [];
   let count = 0;
   const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
-  // The rows go to a temporary file, not a string: a job in which 500,000 rows fail must not hold
-  // them all in the function's memory. The object is written once, whole, at the end.
-  const dir = await mkdtemp(join(tmpdir(), 'failures-'));
-  const file = join(dir, 'failures.csv');
-  const out = createWriteStream(file);
-  // Errors are kept, not thrown from an event: a write still in flight when an earlier failure
-  // ends this function must not become an uncaught exception of the process.
-  let streamError: Error | undefined;
-  out.on('error', (error) => {
-    streamError ??= error;
-  });
-  const write = (text: string) =>
-    out.write(text) ? undefined : new Promise<void>((resolve) => out.once('drain', resolve));
-  try {
-    await write('line,username,outcome,reason\n');
+  const userPoolId = state.userPoolId as string;
+  /** The file's lines, counted and sampled as they go by. */
+  async function* failureLines(): AsyncGenerator<string> {
+    yield 'line,username,outcome,reason\n';
     for (const part of parts) {
       const job = part.job;
       // A job with nothing failed or skipped has no line worth reading back.
-      if (!job?.jobId || !state.userPoolId || job.failedUsers + job.skippedUsers === 0) continue;
+      if (!job?.jobId || job.failedUsers + job.skippedUsers === 0) continue;
       let map: ReturnType<typeof lineMap> | undefined;
-      let mapped:
-        | IteratorResult<{ partRow: number; sourceLine: number; username: string }>
-        | undefined;
-      for await (const result of jobLogLines(deps, state.userPoolId, strip(job))) {
-        const partRow = result.line - offset;
-        map ??= lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
-        mapped ??= await map.next();
-        while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
-        const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
-        const line = entry?.sourceLine ?? 0;
-        count++;
-        if (sample.length < SAMPLE_SIZE)
-          sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
-        await write(
-          `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`,
-        );
+      try {
+        let mapped:
+          | IteratorResult<{ partRow: number; sourceLine: number; username: string }>
+          | undefined;
+        for await (const result of jobLogLines(deps, userPoolId, strip(job))) {
+          const partRow = result.line - offset;
+          map ??= lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
+          mapped ??= await map.next();
+          while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
+          const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
+          const line = entry?.sourceLine ?? 0;
+          count++;
+          if (sample.length < SAMPLE_SIZE)
+            sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
+          yield `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`;
+        }
+      } finally {
+        await map?.return(undefined);
       }
-      await map?.return(undefined);
     }
-    await new Promise<void>((resolve) => out.end(resolve));
-    if (streamError) throw streamError;
-    const reportKey = `${prefix}failures.csv`;
+  }
+  // The rows go to a temporary file, not a string: a job in which 500,000 rows fail must not hold
+  // them all in the function's memory. The object is written once, whole, at the end. pipeline()
+  // ends on the first error of either side (a hand-written write loop waited for a 'drain' that a
+  // failed file stream never sends).
+  const dir = await mkdtemp(join(tmpdir(), 'failures-'));
+  const file = join(dir, 'failures.csv');
+  const out = createWriteStream(file);
+  try {
+    await pipeline(Readable.from(failureLines()), out);
+    const reportKey = failuresKey(run);
     if (count > 0) {
       const { size } = await stat(file);
       await deps.s3.send(
@@ -444,6 +454,7 @@ async function writeFailures(
     }
     return { reportKey, count, sample };
   } finally {
+    // The file is removed once closed, so nothing is still writing into a removed folder.
     if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', resolve));
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { isAwsError } from '../aws/sdk-errors.ts';
 import { executionName } from './names.ts';
 import { INCOMING_PREFIX } from './target-pool.ts';
 import type { Log } from './telemetry.ts';
@@ -136,7 +137,7 @@ export async function startImport(event: unknown, deps: StartDeps): Promise<Star
       deps.log?.info('started execution', { run: name });
       results.push({ status: 'started', executionArn: executionArn ?? '', name });
     } catch (error) {
-      if ((error as { name?: string }).name !== 'ExecutionAlreadyExists') throw error;
+      if (!isAwsError(error, 'ExecutionAlreadyExists')) throw error;
       deps.log?.info('execution already exists: a duplicate delivery, ignored', { run: name });
       results.push({ status: 'duplicate', name });
     }

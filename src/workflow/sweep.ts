@@ -1,22 +1,23 @@
 import {
   type CognitoIdentityProviderClient,
-  DescribeUserImportJobCommand,
   ListUserImportJobsCommand,
-  StopUserImportJobCommand,
   type UserImportJobType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
-import { isActive, jobFacts } from '../cognito/import-job.ts';
+import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
+import { isActive, stopOrDescribe } from '../cognito/import-job.ts';
 import { isUserPoolId } from '../cognito/pool-id.ts';
 import type { FunctionConfig } from '../config.ts';
-import { NotificationFailedError } from '../errors.ts';
-import { reportPrefix, stagingPrefix } from './names.ts';
+import { NotificationFailedError, OUTCOME_NOT_REPORTED, REPORTED_FAILURES } from '../errors.ts';
+import { initialJobState } from './jobs.ts';
+import { lineMapKey, outcomeKey, partKey } from './keys.ts';
 import {
   composeOutcome,
   publishOutcome,
   type ReportDeps,
   type ReportInput,
+  writeFailuresReport,
   writeOutcome,
 } from './report.ts';
 import { resolvePool } from './target-pool.ts';
@@ -36,16 +37,6 @@ import type {
  * own clean-up. serverless.yml's rule and the local twin filter on these.
  */
 export const SWEPT_STATUSES = ['ABORTED', 'TIMED_OUT', 'FAILED'] as const;
-
-/**
- * The workflow's own Fail states: an execution ends in one only after ReportOutcome wrote and
- * published the outcome. Its jobs are still checked: StopAfterError, after its retries, may
- * have failed to stop one.
- */
-export const REPORTED_ERRORS = ['CsvRejected', 'ImportFailed', 'ImportStopped', 'ImportExpired'];
-
-/** The Fail state reached when ReportOutcome itself failed: the outcome may be missing or unsent. */
-export const NOT_REPORTED_ERROR = 'OutcomeNotReported';
 
 /** What the sweeper reads of the event (EventBridge's "Step Functions Execution Status Change"). */
 export interface ExecutionStatusChange {
@@ -95,8 +86,6 @@ const parseJson = (text: string | null | undefined): unknown => {
     return undefined;
   }
 };
-
-const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
 
 /** The whole history, oldest first, with the states' inputs and outputs. */
 async function readHistory(sfn: SweepDeps['sfn'], executionArn: string): Promise<HistoryEvent[]> {
@@ -185,8 +174,7 @@ async function runJobs(
       token = answer.PaginationToken;
     } catch (error) {
       // A pool the pipeline may not use (IAM refuses it on AWS) holds no job of the pipeline's.
-      const name = errorName(error);
-      if (name === 'ResourceNotFoundException' || name === 'AccessDeniedException') return found;
+      if (isAwsError(error, 'ResourceNotFoundException', 'AccessDeniedException')) return found;
       throw error;
     }
     let older = false;
@@ -202,27 +190,6 @@ async function runJobs(
   return found;
 }
 
-/** Stops a job that may still run; one that ended meanwhile is read instead. */
-async function stopJob(
-  deps: SweepDeps,
-  userPoolId: string,
-  job: UserImportJobType,
-): Promise<UserImportJobType> {
-  try {
-    const { UserImportJob } = await deps.cognito.send(
-      new StopUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
-    );
-    return UserImportJob ?? job;
-  } catch (error) {
-    const name = errorName(error);
-    if (name !== 'PreconditionNotMetException' && name !== 'InvalidParameterException') throw error;
-    const { UserImportJob } = await deps.cognito.send(
-      new DescribeUserImportJobCommand({ UserPoolId: userPoolId, JobId: job.JobId }),
-    );
-    return UserImportJob ?? job;
-  }
-}
-
 async function readOutcome(
   deps: SweepDeps,
   bucket: string,
@@ -235,7 +202,7 @@ async function readOutcome(
     ).transformToString();
     return parseJson(text) as Outcome | undefined;
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const status = httpStatusOf(error);
     if (status === 404 || status === 403) return undefined;
     throw error;
   }
@@ -303,14 +270,52 @@ export async function sweepExecution(
     event['detail-type'] !== 'Step Functions Execution Status Change'
   )
     return { action: 'ignored', stoppedJobs: [], outcome: 'none' };
-  const run = detail.name ?? detail.executionArn.split(':').pop() ?? '';
-  const reported = status === 'FAILED' && REPORTED_ERRORS.includes(detail.error ?? '');
+  const swept = await readRun(deps, { ...detail, executionArn: detail.executionArn });
 
+  // 1. No job of the run left running.
+  const { stoppedJobs, parts } = swept.userPoolId
+    ? await stopRunJobs(deps, swept, swept.userPoolId, detail.startDate ?? deps.now())
+    : { stoppedJobs: [], parts: swept.parts };
+  if (stoppedJobs.length > 0)
+    deps.log?.warn('swept: stopped import jobs the ended execution left running', {
+      status,
+      stoppedJobs,
+    });
+
+  // 2. No outcome lost. The workflow's own Fail states come after ReportOutcome wrote and
+  // published the outcome; their jobs were still checked above: StopAfterError, after its
+  // retries, may have failed to stop one.
+  const result = { run: swept.run, status, stoppedJobs };
+  if (status === 'FAILED' && (REPORTED_FAILURES as readonly string[]).includes(detail.error ?? ''))
+    return { ...result, action: 'reported-by-workflow', outcome: 'none' };
+  const state = outcomeStateFor(swept, parts, endedReason(status, detail, stoppedJobs));
+  return { ...result, action: 'swept', outcome: await reportSweptRun(deps, swept, state) };
+}
+
+/** What the sweeper knows of a run: its history's facts, its input, its pool and its bucket. */
+interface SweptRun extends RunFacts {
+  run: string;
+  executionArn: string;
+  /** How the execution ended (ABORTED, TIMED_OUT, FAILED). */
+  status: string;
+  startDate?: number;
+  input: unknown;
+  /** The Fail state's error, if the execution ended in one. */
+  error?: string;
+  userPoolId?: string;
+  bucket: string;
+}
+
+/** Reads the run's history (none for an execution Step Functions no longer knows). */
+async function readRun(
+  deps: SweepDeps,
+  detail: NonNullable<ExecutionStatusChange['detail']> & { executionArn: string },
+): Promise<SweptRun> {
   let history: HistoryEvent[] = [];
   try {
     history = await readHistory(deps.sfn, detail.executionArn);
   } catch (error) {
-    if (errorName(error) !== 'ExecutionDoesNotExist') throw error;
+    if (!isAwsError(error, 'ExecutionDoesNotExist')) throw error;
   }
   const facts = runFacts(history);
   const input = parseJson(detail.input);
@@ -318,120 +323,142 @@ export async function sweepExecution(
     facts.reportState?.userPoolId ??
     facts.prepared?.userPoolId ??
     poolOfInput(input, deps.config.defaultUserPoolId);
-  const bucket =
-    facts.reportState?.source?.bucket ??
-    facts.prepared?.source.bucket ??
-    (isObject(input) && typeof input.bucket === 'string' ? input.bucket : '');
+  return {
+    ...facts,
+    run: detail.name ?? detail.executionArn.split(':').pop() ?? '',
+    executionArn: detail.executionArn,
+    status: detail.status ?? '',
+    ...(detail.startDate ? { startDate: detail.startDate } : {}),
+    input,
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(userPoolId ? { userPoolId } : {}),
+    bucket:
+      facts.reportState?.source?.bucket ??
+      facts.prepared?.source.bucket ??
+      (isObject(input) && typeof input.bucket === 'string' ? input.bucket : ''),
+  };
+}
 
-  // 1. No job of the run left running.
+/**
+ * Stops every job of the run that may still run, and answers each part's last state with its job
+ * as it now is: the parts the history saw, and those whose job only the listing found.
+ */
+async function stopRunJobs(
+  deps: SweepDeps,
+  swept: SweptRun,
+  userPoolId: string,
+  startedMs: number,
+): Promise<{ stoppedJobs: string[]; parts: RunFacts['parts'] }> {
   const stoppedJobs: string[] = [];
-  const parts = new Map(facts.parts);
-  if (userPoolId) {
-    const listed = await runJobs(deps, userPoolId, run, detail.startDate ?? deps.now());
-    const finals = new Map<string, UserImportJobType>();
-    for (const { job } of listed) {
-      if (isActive(job.Status) && job.Status !== 'Stopping') {
-        finals.set(job.JobId ?? '', await stopJob(deps, userPoolId, job));
-        stoppedJobs.push(job.JobId ?? '');
-      } else finals.set(job.JobId ?? '', job);
-    }
-    for (const index of new Set(listed.map((l) => l.index))) {
-      const known = parts.get(index);
-      const ofPart = listed.filter((l) => l.index === index).map((l) => l.job);
-      // The job the history knows for the part, else its newest that ran: one abandoned for an
-      // expired upload URL (the retry made another) never started and is no part of the outcome.
-      const chosen =
-        ofPart.find((job) => job.JobId === known?.job?.jobId) ??
-        ofPart.find((job) => job.Status !== 'Created');
-      if (!chosen) continue;
-      const final = finals.get(chosen.JobId ?? '') ?? chosen;
-      parts.set(index, {
-        ...(known ?? {
-          part: {
-            index,
-            bucket,
-            key: `${stagingPrefix(run)}part-${String(index).padStart(4, '0')}.csv`,
-            mapKey: `${stagingPrefix(run)}lines.csv`,
-            rows: 0,
-            bytes: 0,
-          },
-          run,
-          userPoolId,
-          options: facts.prepared?.options ?? {
-            invalidRows: 'reject',
-            notify: true,
-            deadlineSeconds: 0,
-          },
-          deadlineAt: 0,
-        }),
-        job: {
-          ...jobFacts(final),
-          poll: { rounds: 0, waitSeconds: 0 },
-          slotBusy: false,
-          mustStop: false,
-          stopRequested: stoppedJobs.includes(final.JobId ?? ''),
-        },
-      });
-    }
+  const parts = new Map(swept.parts);
+  const listed = await runJobs(deps, userPoolId, swept.run, startedMs);
+  const finals = new Map<string, UserImportJobType>();
+  for (const { job } of listed) {
+    const jobId = job.JobId ?? '';
+    if (isActive(job.Status) && job.Status !== 'Stopping') {
+      finals.set(jobId, (await stopOrDescribe(deps.cognito, userPoolId, jobId)).job);
+      stoppedJobs.push(jobId);
+    } else finals.set(jobId, job);
   }
-  if (stoppedJobs.length > 0)
-    deps.log?.warn('swept: stopped import jobs the ended execution left running', {
-      status,
-      stoppedJobs,
+  for (const index of new Set(listed.map((l) => l.index))) {
+    const known = parts.get(index);
+    const ofPart = listed.filter((l) => l.index === index).map((l) => l.job);
+    // The job the history knows for the part, else its newest that ran: one abandoned for an
+    // expired upload URL (the retry made another) never started and is no part of the outcome.
+    const chosen =
+      ofPart.find((job) => job.JobId === known?.job?.jobId) ??
+      ofPart.find((job) => job.Status !== 'Created');
+    if (!chosen) continue;
+    const final = finals.get(chosen.JobId ?? '') ?? chosen;
+    parts.set(index, {
+      ...(known ?? unseenPart(swept, index, userPoolId)),
+      job: initialJobState(final, { stopRequested: stoppedJobs.includes(final.JobId ?? '') }),
     });
+  }
+  return { stoppedJobs, parts };
+}
 
-  // 2. No outcome lost.
-  if (reported)
-    return { run, status, action: 'reported-by-workflow', stoppedJobs, outcome: 'none' };
-  const key = `${reportPrefix(run)}outcome.json`;
-  const existing = bucket ? await readOutcome(deps, bucket, key) : undefined;
-  const notify = (facts.reportState?.options ?? facts.prepared?.options)?.notify ?? true;
+/** A part whose job the listing found but the history never recorded: where ValidateCsv put it. */
+function unseenPart(swept: SweptRun, index: number, userPoolId: string): PartItem {
+  return {
+    part: {
+      index,
+      bucket: swept.bucket,
+      key: partKey(swept.run, index),
+      mapKey: lineMapKey(swept.run),
+      rows: 0,
+      bytes: 0,
+    },
+    run: swept.run,
+    userPoolId,
+    options: swept.prepared?.options ?? { invalidRows: 'reject', notify: true, deadlineSeconds: 0 },
+    deadlineAt: 0,
+  };
+}
+
+/**
+ * What ReportOutcome gets for a run that ended outside the workflow: the state it was given, if
+ * the run got that far, else the most the history tells, with how the execution ended.
+ */
+function outcomeStateFor(
+  swept: SweptRun,
+  parts: RunFacts['parts'],
+  ended: NonNullable<ReportInput['ended']>,
+): ReportInput {
+  const partList = [...parts.values()].sort(byIndex);
+  if (swept.reportState)
+    return { ...swept.reportState, parts: swept.reportState.parts ?? partList };
+  const prepared: ReportInput = swept.prepared ?? {
+    run: swept.run,
+    executionArn: swept.executionArn,
+    ...(swept.startDate ? { startedAt: new Date(swept.startDate).toISOString() } : {}),
+    input: swept.input,
+    ...(swept.userPoolId ? { userPoolId: swept.userPoolId } : {}),
+  };
+  return {
+    ...prepared,
+    ...(swept.validation ? { validation: swept.validation } : {}),
+    parts: partList,
+    ended,
+  };
+}
+
+/**
+ * Writes and publishes the run's outcome unless it is already in S3; republishes one that is,
+ * when the execution failed publishing it (OutcomeNotReported).
+ */
+async function reportSweptRun(
+  deps: SweepDeps,
+  swept: SweptRun,
+  state: ReportInput,
+): Promise<SweepResult['outcome']> {
+  const notify = (swept.reportState?.options ?? swept.prepared?.options)?.notify ?? true;
+  const existing = swept.bucket
+    ? await readOutcome(deps, swept.bucket, outcomeKey(swept.run))
+    : undefined;
   if (existing) {
-    if (detail.error !== NOT_REPORTED_ERROR)
-      return { run, status, action: 'swept', stoppedJobs, outcome: 'existed' };
+    if (swept.error !== OUTCOME_NOT_REPORTED) return 'existed';
     // ReportOutcome wrote it, then exhausted its retries publishing it.
     deps.metrics?.addMetric(METRICS.outcomeNotReported, 'Count', 1);
     await publishWithRetries(existing, notify, deps);
     recordOutcome(deps.metrics, existing);
-    deps.log?.info('swept: republished the outcome', { status });
-    return { run, status, action: 'swept', stoppedJobs, outcome: 'republished' };
+    deps.log?.info('swept: republished the outcome', { status: swept.status });
+    return 'republished';
   }
-  const state: ReportInput = facts.reportState
-    ? {
-        ...facts.reportState,
-        parts: facts.reportState.parts ?? [...parts.values()].sort(byIndex),
-      }
-    : {
-        ...(facts.prepared ?? {
-          run,
-          executionArn: detail.executionArn,
-          ...(detail.startDate ? { startedAt: new Date(detail.startDate).toISOString() } : {}),
-          input,
-        }),
-        ...(facts.prepared ? {} : userPoolId ? { userPoolId } : {}),
-        ...(facts.validation ? { validation: facts.validation } : {}),
-        parts: [...parts.values()].sort(byIndex),
-        ended: endedReason(status, detail, stoppedJobs),
-      };
-  const outcome = await composeOutcome(state, deps);
+  const failures = await writeFailuresReport(state, deps);
+  const outcome = composeOutcome(state, failures, deps.now());
   const written = await writeOutcome(outcome, deps);
-  if (detail.error === NOT_REPORTED_ERROR)
+  if (swept.error === OUTCOME_NOT_REPORTED)
     deps.metrics?.addMetric(METRICS.outcomeNotReported, 'Count', 1);
   const published = await publishWithRetries(outcome, notify, deps);
   recordOutcome(deps.metrics, outcome);
   deps.log?.info('swept: outcome reported', {
-    status,
+    status: swept.status,
     outcome: outcome.status,
     written,
     published,
   });
-  return {
-    run,
-    status,
-    action: 'swept',
-    stoppedJobs,
-    outcome: written ? 'written' : published ? 'published' : 'not-written',
-  };
+  return written ? 'written' : published ? 'published' : 'not-written';
 }
 
 const byIndex = (a: PartItem, b: PartItem) => a.part.index - b.part.index;

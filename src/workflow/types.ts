@@ -1,4 +1,9 @@
-/** The execution input other systems send (DESIGN.md, Contracts). */
+import type { ImportJobFacts } from '../cognito/import-job.ts';
+import type { HashingAlgorithm, ImportOptions } from '../config.ts';
+
+export type { HashingAlgorithm, ImportOptions, InvalidRowsPolicy } from '../config.ts';
+
+/** The execution input other systems send (README.md, "The execution input"). */
 export interface ExecutionInput {
   bucket: string;
   key: string;
@@ -6,17 +11,6 @@ export interface ExecutionInput {
   versionId?: string;
   etag?: string;
   options?: Partial<ImportOptions>;
-}
-
-export type InvalidRowsPolicy = 'reject' | 'skip';
-export type HashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
-
-export interface ImportOptions {
-  invalidRows: InvalidRowsPolicy;
-  passwordHashingAlgorithm?: HashingAlgorithm;
-  notify: boolean;
-  /** How long a part's import job may run before it is stopped. */
-  deadlineSeconds: number;
 }
 
 /** Why a run ends REJECTED before any import job exists. */
@@ -111,19 +105,7 @@ export interface StateError {
 export type OutcomeStatus = 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'REJECTED' | 'STOPPED' | 'EXPIRED';
 
 /** An import job as the outcome reports it. */
-export interface OutcomeJob {
-  jobId: string;
-  jobName: string;
-  status: string;
-  importedUsers: number;
-  skippedUsers: number;
-  failedUsers: number;
-  /** The job's PasswordHashingAlgorithm, when it imports password hashes. */
-  passwordHashingAlgorithm?: HashingAlgorithm;
-  completionMessage?: string;
-  startedAt?: string;
-  completedAt?: string;
-}
+export type OutcomeJob = ImportJobFacts;
 
 /** The outcome: execution output, `reports/<run>/outcome.json` and the SNS message body. */
 export interface Outcome {

@@ -2,7 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UploadExpiredError, UploadFailedError } from '../errors.ts';
+import { isTransientServiceFault } from '../aws/sdk-errors.ts';
+import { TransientServiceError, UploadExpiredError, UploadFailedError } from '../errors.ts';
 
 /** Sends a body of known length to a pre-signed URL. Tests and the CLI can swap it. */
 export type Uploader = (url: string, body: Readable, length: number) => Promise<void>;
@@ -12,7 +13,10 @@ export type Uploader = (url: string, body: Readable, length: number) => Promise<
  * aws:kms` header and an exact Content-Length (S3 refuses chunked PUTs), without buffering the
  * file. The URL is a credential: no error message here ever contains it.
  *
- * @throws UploadExpiredError when S3 says the URL expired; UploadFailedError for other failures.
+ * @throws UploadExpiredError when S3 says the URL expired; TransientServiceError when the upload
+ *   got no answer (a network error, a timeout) or a refusal worth another try (a 5xx,
+ *   throttling, S3's RequestTimeout, judged as the SDK judges its own calls); UploadFailedError
+ *   for any other refusal.
  */
 export const putToPresignedUrl: Uploader = async (url, body, length) => {
   const target = new URL(url);
@@ -35,23 +39,31 @@ export const putToPresignedUrl: Uploader = async (url, body, length) => {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       res.on('error', reject);
     });
-    request.on('timeout', () => request.destroy(new Error('the upload timed out')));
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error('the upload timed out'), { code: 'ETIMEDOUT' })),
+    );
     request.on('error', reject);
   });
+  let answer: { status: number; text: string };
   try {
     await pipeline(body, request);
-    const { status, text } = await response;
-    if (status >= 200 && status < 300) return;
-    if (status === 403 && /expired/i.test(text))
-      throw new UploadExpiredError('The pre-signed upload URL expired before the upload finished.');
-    const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? 'unknown';
-    throw new UploadFailedError(
-      `The upload to the pre-signed URL was refused: HTTP ${status} ${code}.`,
-    );
+    answer = await response;
   } catch (error) {
-    if (error instanceof UploadExpiredError || error instanceof UploadFailedError) throw error;
-    throw new UploadFailedError(
-      `The upload to the pre-signed URL failed: ${(error as NodeJS.ErrnoException).code ?? 'connection error'}.`,
-    );
+    // No answer from S3 (a reset, a timeout, the part's own stream failing): another try, with
+    // a new job and a new URL, is the only way to find out.
+    const code = (error as NodeJS.ErrnoException).code ?? 'connection error';
+    // No cause attached: a request error may quote the URL, which is a credential.
+    throw new TransientServiceError(`The upload to the pre-signed URL failed: ${code}.`);
   }
+  const { status, text } = answer;
+  if (status >= 200 && status < 300) return;
+  if (status === 403 && /expired/i.test(text))
+    throw new UploadExpiredError('The pre-signed upload URL expired before the upload finished.');
+  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? 'unknown';
+  const message = `The upload to the pre-signed URL was refused: HTTP ${status} ${code}.`;
+  // The answer as the SDK would have read it, so that the same rules say whether it is transient.
+  const asSdkError = { name: code, $metadata: { httpStatusCode: status } };
+  throw isTransientServiceFault(asSdkError)
+    ? new TransientServiceError(message)
+    : new UploadFailedError(message);
 };

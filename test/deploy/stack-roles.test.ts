@@ -31,6 +31,7 @@ import type { PolicyStatement } from '../../twin/iam/policy-engine.ts';
 import { expectDenials } from '../iam/denials.ts';
 
 expectDenials(/ (cognito-idp:StartUserImportJob|iam:PassRole) /, 'what the roles must refuse');
+
 import { AccessControl, type RoleDefinition } from '../../twin/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -150,7 +151,7 @@ describe('a change to the stack', () => {
     mkdirSync(root);
     for (const file of ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json'])
       cpSync(join(ROOT, file), join(root, file));
-    for (const dir of ['resources', 'statemachine', 'functions', 'src'])
+    for (const dir of ['resources', 'statemachine', 'functions', 'src', 'plugins'])
       cpSync(join(ROOT, dir), join(root, dir), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
     source = { root, cacheDir: join(work, 'cache') };

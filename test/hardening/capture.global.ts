@@ -1,9 +1,10 @@
 /**
  * Suite-wide leak scan (a vitest global setup): before the run, names a capture file for the
- * workers (capture.setup.ts appends every log line to it); after the run, scans every line for a
- * pre-signed URL, an email address or a phone number, writes the figures to
- * node_modules/.cache/cognito-import-pipeline/leak-scan.json and fails the run on any leak. It
- * also totals the invariant checks the hardening fixtures print (invariants.json beside it).
+ * workers (capture.setup.ts appends every log line to it), which the leak-scan project's test
+ * (leak-scan.test.ts) reads after every other project. After the run, it writes the figures to
+ * node_modules/.cache/cognito-import-pipeline/leak-scan.json, and still fails the run on a leak
+ * when the run left that test out (a single file, say). It also totals the invariant checks the
+ * hardening fixtures print (invariants.json beside it).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

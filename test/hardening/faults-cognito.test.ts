@@ -34,13 +34,33 @@ const BURST = 4;
 
 describe('Cognito throttling and internal errors', () => {
   it.each([
-    ['DescribeUserPool', 'throttle', 'PrepareImport TooManyRequestsException'],
-    ['GetCSVHeader', 'throttle', 'ValidateCsv TooManyRequestsException'],
-    ['StartUserImportJob', 'throttle', 'StartImportJob TooManyRequestsException'],
-    ['DescribeUserImportJob', 'throttle', 'CheckImportJob TooManyRequestsException'],
-    ['CreateUserImportJob', 'internal-error', 'CreateImportJob InternalErrorException'],
-    ['DescribeUserImportJob', 'internal-error', 'CheckImportJob InternalErrorException'],
-    ['GetCSVHeader', 'internal-error', 'ValidateCsv InternalErrorException'],
+    [
+      'DescribeUserPool',
+      'throttle',
+      'PrepareImport TransientServiceError(TooManyRequestsException)',
+    ],
+    ['GetCSVHeader', 'throttle', 'ValidateCsv TransientServiceError(TooManyRequestsException)'],
+    [
+      'StartUserImportJob',
+      'throttle',
+      'StartImportJob TransientServiceError(TooManyRequestsException)',
+    ],
+    [
+      'DescribeUserImportJob',
+      'throttle',
+      'CheckImportJob TransientServiceError(TooManyRequestsException)',
+    ],
+    [
+      'CreateUserImportJob',
+      'internal-error',
+      'CreateImportJob TransientServiceError(InternalErrorException)',
+    ],
+    [
+      'DescribeUserImportJob',
+      'internal-error',
+      'CheckImportJob TransientServiceError(InternalErrorException)',
+    ],
+    ['GetCSVHeader', 'internal-error', 'ValidateCsv TransientServiceError(InternalErrorException)'],
   ] as const)(
     'a burst of %s %s errors is retried by the state machine: SUCCEEDED',
     async (operation, kind, retried) => {
@@ -66,7 +86,9 @@ describe('Cognito throttling and internal errors', () => {
     expect(outcome?.failures?.sample).toEqual([
       { line: 2, reason: 'SKIPPED: The user already exists.' },
     ]);
-    expect(taskFailures(history)).toEqual(['ReportOutcome ThrottlingException']);
+    expect(taskFailures(history)).toEqual([
+      'ReportOutcome TransientServiceError(ThrottlingException)',
+    ]);
     await expectClean();
   });
 
@@ -168,7 +190,9 @@ describe('Lambda crashes', () => {
       await f.drop(pool, 'stop-throttled.csv', csv(HEADER, ...users(2))),
     );
     expect(outcome?.status).toBe('FAILED');
-    expect(taskFailures(history)).toContain('StopAfterError TooManyRequestsException');
+    expect(taskFailures(history)).toContain(
+      'StopAfterError TransientServiceError(TooManyRequestsException)',
+    );
     expect((await f.jobs(pool)).map((j) => j.Status)).toEqual(['Stopped']);
     await expectClean();
   });

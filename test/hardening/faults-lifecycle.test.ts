@@ -285,7 +285,9 @@ describe('on a virtual clock', () => {
         options: { deadlineSeconds: 600 },
       }),
     );
-    expect(taskFailures(history)).toEqual(['StopImportJob TooManyRequestsException']);
+    expect(taskFailures(history)).toEqual([
+      'StopImportJob TransientServiceError(TooManyRequestsException)',
+    ]);
     expect(outcome).toMatchObject({ status: 'STOPPED', jobs: [{ status: 'Stopped' }] });
     await expectClean(fx);
   });

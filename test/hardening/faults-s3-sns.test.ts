@@ -52,7 +52,7 @@ describe('S3 errors on reads and writes', () => {
       f.twin.s3.faults.add({ operation, keyPrefix, code, count: BURST });
       const { outcome, history } = await f.finish(arn);
       expect(outcome).toMatchObject({ status: 'SUCCEEDED', totals: { imported: 5 } });
-      expect(taskFailures(history)).toEqual([`${state} ${code}`]);
+      expect(taskFailures(history)).toEqual([`${state} TransientServiceError(${code})`]);
       // Three parts, three jobs: a failed read or write left no job behind, not even unstarted.
       expect((await f.jobs(pool)).map((j) => j.Status)).toEqual([
         'Succeeded',
@@ -74,7 +74,7 @@ describe('S3 errors on reads and writes', () => {
     });
     const { outcome, history, execution } = await f.finish(arn);
     expect(outcome?.status).toBe('SUCCEEDED');
-    expect(taskFailures(history)).toEqual(['ReportOutcome InternalError']);
+    expect(taskFailures(history)).toEqual(['ReportOutcome TransientServiceError(InternalError)']);
     expect(notifications(execution.name)).toHaveLength(1);
     await expectClean();
   });

@@ -22,6 +22,7 @@ import {
   type StartedRun,
   startLocalTwin,
 } from '../../src/local/twin.ts';
+import { outcomeKey } from '../../src/workflow/keys.ts';
 import type { Outcome } from '../../src/workflow/types.ts';
 import type { Execution, HistoryEvent } from '../../twin/sfn/index.ts';
 
@@ -129,7 +130,7 @@ export async function startFixture(options: Partial<LocalTwinOptions> = {}): Pro
   };
   f.readOutcome = async (run) => {
     try {
-      return JSON.parse(await f.readText(`reports/${run}/outcome.json`)) as Outcome;
+      return JSON.parse(await f.readText(outcomeKey(run))) as Outcome;
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
@@ -221,15 +222,30 @@ export async function startFixture(options: Partial<LocalTwinOptions> = {}): Pro
   return f;
 }
 
-/** Each failed Lambda invocation of a history, as `<state> <error>`, in order. */
+/**
+ * Each failed Lambda invocation of a history, as `<state> <error>`, in order. A transient fault
+ * reaches the state machine as TransientServiceError, whose message starts with the service's
+ * own error name: that name follows, as `<state> TransientServiceError(<name>)`.
+ */
 export function taskFailures(history: HistoryEvent[]): string[] {
   const out: string[] = [];
   let state = '';
   for (const event of history) {
     if (event.stateEnteredEventDetails) state = event.stateEnteredEventDetails.name;
     const failed = event.lambdaFunctionFailedEventDetails;
-    if (failed) out.push(`${state} ${failed.error}`);
+    if (failed) out.push(`${state} ${failureName(failed.error, failed.cause)}`);
     if (event.type === 'LambdaFunctionTimedOut') out.push(`${state} States.Timeout`);
   }
   return out;
+}
+
+function failureName(error = '', cause = ''): string {
+  if (error !== 'TransientServiceError') return error;
+  let message = cause;
+  try {
+    message = (JSON.parse(cause) as { errorMessage?: string }).errorMessage ?? cause;
+  } catch {
+    // The twin's cause is the runtime's JSON; anything else is taken as the message itself.
+  }
+  return `${error}(${/^[\w.]+/.exec(message)?.[0] ?? '?'})`;
 }

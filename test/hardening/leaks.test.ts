@@ -16,9 +16,11 @@ import {
   DescribeUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { LOG_CHANNEL, localFunctionName } from '../../src/local/twin.ts';
 import type { Log } from '../../src/workflow/telemetry.ts';
 import { csv, type Fixture, HEADER, startFixture, users } from './fixture.ts';
+
 import {
   type CapturedLine,
   findLeaks,

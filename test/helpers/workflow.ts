@@ -7,6 +7,7 @@ import {
   type CreateUserPoolCommandInput,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
 import {
   type LocalTwin,
@@ -14,6 +15,7 @@ import {
   type StartedRun,
   startLocalTwin,
 } from '../../src/local/twin.ts';
+import { outcomeKey } from '../../src/workflow/keys.ts';
 import type { Outcome } from '../../src/workflow/types.ts';
 import type { Execution, HistoryEvent } from '../../twin/sfn/index.ts';
 
@@ -44,7 +46,14 @@ export async function startWorkflowFixture(
   options: Partial<LocalTwinOptions> = {},
 ): Promise<WorkflowFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'workflow-'));
-  const twin = await startLocalTwin({ dataDir, waitScale: 0.001, ...options });
+  const twin = await startLocalTwin({
+    dataDir,
+    waitScale: 0.001,
+    // The SDK's own three tries, without its real-time backoff: the state machine's retries,
+    // which tests assert, run on the twin's scaled waits.
+    retryStrategy: new ConfiguredRetryStrategy(3, () => 0),
+    ...options,
+  });
   const config = {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
@@ -96,9 +105,7 @@ export async function startWorkflowFixture(
       const history = twin.sfn.history(executionArn);
       let outcome: Outcome | undefined;
       try {
-        outcome = JSON.parse(
-          await fixture.readText(`reports/${execution.name}/outcome.json`),
-        ) as Outcome;
+        outcome = JSON.parse(await fixture.readText(outcomeKey(execution.name))) as Outcome;
       } catch {
         outcome = undefined;
       }

@@ -56,6 +56,8 @@ describe('the layers', () => {
   it('finds the imports it checks', () => {
     expect(importsOf('src/local/twin.ts')).toContain('twin/index.ts');
     expect(importsOf('src/workflow/validate.ts').some(under('src/csv'))).toBe(true);
+    expect(importsOf('src/workflow/types.ts')).toContain('src/cognito/import-job.ts');
+    expect(importsOf('functions/lib/deps.ts')).toContain('src/config.ts');
   });
 
   it('keeps the twin free of the pipeline: twin/ imports nothing outside twin/', () => {
@@ -88,6 +90,33 @@ describe('the layers', () => {
       violations(sourceFiles('src/convert'), (t) => !under('src/convert', 'src/csv')(t)),
     ).toEqual([]);
     expect(importsOf('src/convert/hashes.ts').some(under('src/csv'))).toBe(true);
+  });
+
+  // Inside the pipeline, each layer imports only the ones below it:
+  // config.ts, errors.ts  <-  csv  <-  cognito, aws  <-  workflow  <-  functions (the handlers and
+  // their composition root, functions/lib/deps.ts). config.ts reads one setting with a rule of
+  // src/cognito (allowed-pools.ts, which needs only the pool-id check).
+  it('keeps config and errors at the bottom: errors imports nothing, config only its pool-setting parser', () => {
+    expect(violations(['src/errors.ts'], () => true)).toEqual([]);
+    expect(
+      violations(
+        ['src/config.ts'],
+        (target) => !under('src/cognito/allowed-pools.ts', 'src/cognito/pool-id.ts')(target),
+      ),
+    ).toEqual([]);
+    expect(
+      violations(['src/cognito/allowed-pools.ts'], (t) => t !== 'src/cognito/pool-id.ts'),
+    ).toEqual([]);
+  });
+
+  it('keeps the AWS and Cognito helpers below the workflow: they import only each other, csv, config and errors', () => {
+    const helpers = [...sourceFiles('src/cognito'), ...sourceFiles('src/aws')];
+    const allowed = under('src/csv', 'src/cognito', 'src/aws', 'src/config.ts', 'src/errors.ts');
+    expect(violations(helpers, (target) => !allowed(target))).toEqual([]);
+  });
+
+  it('keeps the workflow below the handlers: src/workflow imports nothing from functions/', () => {
+    expect(violations(sourceFiles('src/workflow'), under('functions'))).toEqual([]);
   });
 
   it('keeps benchmarks and scripts off the tests', () => {

@@ -76,7 +76,7 @@ describe('fallbacks', () => {
       code: 'InternalError',
     });
     const { outcome, history } = await fx.finish(arn);
-    expect(taskFailures(history)).toContain('ValidateCsv InternalError');
+    expect(taskFailures(history)).toContain('ValidateCsv TransientServiceError(InternalError)');
     expect(outcome).toMatchObject({ status: 'FAILED', jobs: [] });
     fx.twin.s3.faults.clear();
     const { ListMultipartUploadsCommand } = await import('@aws-sdk/client-s3');

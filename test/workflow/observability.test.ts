@@ -184,6 +184,21 @@ describe("the functions' logs on the twin", () => {
 });
 
 describe('cognito-import logs', () => {
+  // The environment points at the twin, as after "serve" and the exports it prints; the twin
+  // itself leaves the process environment alone.
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(() => {
+    for (const [name, value] of Object.entries(f.twin.env)) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+  });
+  afterAll(() => {
+    for (const [name, value] of Object.entries(saved))
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+  });
+
   const capture = () => {
     const out: string[] = [];
     const err: string[] = [];
@@ -202,7 +217,6 @@ describe('cognito-import logs', () => {
   it("prints one run's lines as the functions wrote them, with --json", async () => {
     const name = runs[1]?.execution.name as string;
     const { out, io } = capture();
-    // The environment points at the twin (it set AWS_ENDPOINT_URL_*), as after "serve".
     expect(await main(['logs', '--run', name, '--json'], io, readEnvConfig())).toBe(0);
     const printed = out.map((line) => JSON.parse(line));
     expect(printed.length).toBe(events.filter((e) => e.record.run === name).length);

@@ -178,9 +178,13 @@ describe('the import workflow on the local twin', () => {
     );
     expect(outcome?.status).toBe('SUCCEEDED');
     const failed = history.filter((e) => e.type === 'LambdaFunctionFailed');
+    // The SDK tried 3 times; the 4th throttle reached the state machine under the one name it retries.
     expect(failed.map((e) => e.lambdaFunctionFailedEventDetails?.error)).toEqual([
-      'TooManyRequestsException',
+      'TransientServiceError',
     ]);
+    expect(failed[0]?.lambdaFunctionFailedEventDetails?.cause).toContain(
+      'TooManyRequestsException',
+    );
   });
 
   it('stops the job when a Lambda crashes after the job exists, and reports FAILED', async () => {

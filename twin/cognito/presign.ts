@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How long an upload URL is good for: 15 minutes (spec §3). */
+/** How long an upload URL is good for: 15 minutes (docs/cognito-behaviour.md, "The upload"). */
 export const UPLOAD_URL_SECONDS = 900;
 
 export const UPLOAD_PATH_PREFIX = '/cognito-idp-user-import/';

@@ -1,5 +1,4 @@
 import type { RunOptions, StateMachine } from 'aws-local-stepfunctions';
-import { StateMachine as LibraryStateMachine } from 'aws-local-stepfunctions';
 import { sleep, type TwinClock } from './clock.ts';
 import type { AslRetrier, PreparedMachine, StateInfo } from './definition.ts';
 import {
@@ -8,6 +7,14 @@ import {
   MAX_HISTORY_EVENTS,
   MAX_PAYLOAD_BYTES,
 } from './history.ts';
+import {
+  answerNextToISOString,
+  type ExecuteOptions,
+  hookOption,
+  installExecuteHook,
+  type LibraryEvent,
+  type RunHook,
+} from './library-hooks.ts';
 import { readPath } from './paths.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -61,29 +68,8 @@ export interface RunSpec {
   sink: RunSink;
 }
 
-/** An event as aws-local-stepfunctions dispatches it (docs/execution-event-logs.md). */
-interface LibraryEvent {
-  type: string;
-  state?: { name: string; type: string; input: unknown; output?: unknown };
-  output?: unknown;
-  Error?: unknown;
-  Cause?: unknown;
-  retry?: { retrier: AslRetrier; attempt: number };
-}
-
-interface LibraryLogger {
-  dispatch(event: LibraryEvent): void;
-}
-
-interface ExecuteOptions {
-  runOptions?: Record<PropertyKey, unknown>;
-  eventLogger: LibraryLogger;
-}
-
-/** Keys the twin adds to the interpreter's run options; spreading copies them to nested runs. */
-const RUN = Symbol.for('cognito-import.sfn-twin.run');
+/** A key the twin adds to the interpreter's run options; spreading copies it to nested runs. */
 const FRAME = Symbol.for('cognito-import.sfn-twin.frame');
-const PATCHED = Symbol.for('cognito-import.sfn-twin.patched');
 
 /** Events a logger re-dispatches on behalf of a nested Map iteration or Parallel branch. */
 const FORWARDED = new Set([
@@ -94,29 +80,6 @@ const FORWARDED = new Set([
   'ParallelBranchSucceeded',
   'ParallelBranchFailed',
 ]);
-
-/**
- * aws-local-stepfunctions publishes its events through an async generator, which reaches a
- * reader several microtasks late and, for Map iterations, through per-iteration forwarders that
- * interleave out of order. A history needs each event at the moment it happens (for the right
- * order, the right clock time, and to know which state a handler call belongs to), so the twin
- * wraps `StateMachine.prototype.execute` once: for a run the twin started (marked by a symbol in
- * its run options, copied into every nested Map/Parallel run), it hooks that run's logger before
- * the run begins. Runs started by anyone else pass through untouched.
- */
-function patchInterpreter(): void {
-  const proto = LibraryStateMachine.prototype as unknown as Record<PropertyKey, unknown> & {
-    execute: (input: unknown, options: ExecuteOptions, cleanup: () => void) => Promise<unknown>;
-  };
-  if (proto[PATCHED]) return;
-  const original = proto.execute;
-  proto.execute = function (this: unknown, input, options, cleanup) {
-    const run = options?.runOptions?.[RUN] as { attach?: (options: ExecuteOptions) => void };
-    run?.attach?.(options);
-    return original.call(this, input, options, cleanup);
-  };
-  proto[PATCHED] = true;
-}
 
 interface Composite {
   kind: 'Map' | 'Parallel';
@@ -243,7 +206,7 @@ function serviceOf(resource: string): { resourceType: string; resource: string }
  * One execution on aws-local-stepfunctions, translated into AWS's history as it runs, on the
  * twin's clock. It owns the interpreter run; the service owns the record (through the sink).
  */
-export class ExecutionRun {
+export class ExecutionRun implements RunHook {
   private readonly spec: RunSpec;
   private readonly root = new Frame(undefined, 'root');
   private readonly states: Map<string, StateInfo>;
@@ -264,7 +227,7 @@ export class ExecutionRun {
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(spec: RunSpec) {
-    patchInterpreter();
+    installExecuteHook();
     this.spec = spec;
     this.states = spec.prepared.states;
     this.startIso = new Date(spec.startDate).toISOString();
@@ -312,7 +275,7 @@ export class ExecutionRun {
           },
         ),
       },
-      [RUN]: this,
+      ...hookOption(this),
     } as unknown as RunOptions;
     let handle: ReturnType<StateMachine['run']>;
     try {
@@ -353,7 +316,7 @@ export class ExecutionRun {
     this.handle?.abort();
   }
 
-  /** Called by the patched interpreter for this run and each nested run it starts. */
+  /** Called by the hooked interpreter for this run and each nested run it starts. */
   attach(options: ExecuteOptions): void {
     const runOptions = options.runOptions as Record<PropertyKey, unknown>;
     const parent = runOptions[FRAME] as Frame | undefined;
@@ -381,29 +344,10 @@ export class ExecutionRun {
     };
   }
 
-  /**
-   * aws-local-stepfunctions builds the Context Object right after dispatching ExecutionStarted
-   * and stamps `$$.Execution.StartTime` with `new Date().toISOString()` (wall-clock time, over
-   * whatever the run options say). So that the ASL sees the execution's start on the twin's
-   * clock, the very next toISOString call (that one, synchronously after this) answers with the
-   * start time and restores the original at once; a queued microtask restores it regardless.
-   */
+  /** `$$.Execution.StartTime` on the twin's clock (see answerNextToISOString). */
   private armStartTime(): void {
     this.restoreIso?.();
-    const original = Date.prototype.toISOString;
-    const iso = this.startIso;
-    let armed = true;
-    const restore = () => {
-      if (!armed) return;
-      armed = false;
-      Date.prototype.toISOString = original;
-    };
-    Date.prototype.toISOString = () => {
-      restore();
-      return iso;
-    };
-    this.restoreIso = restore;
-    queueMicrotask(restore);
+    this.restoreIso = answerNextToISOString(this.startIso);
   }
 
   private safely(work: () => void): void {

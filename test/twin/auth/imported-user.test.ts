@@ -115,7 +115,7 @@ describe('an imported user, from RESET_REQUIRED to a refreshed session', () => {
     expect(again.auth_time).toBe(access.auth_time);
   });
 
-  it('cannot reset without a verified email or phone number (spec §6 item 8)', async () => {
+  it('cannot reset without a verified email or phone number', async () => {
     // The pool verifies phone numbers but recovers accounts by email only; the import carried
     // the email with email_verified false, so there is nothing to send the code to.
     const poolId = await createPool(f.cognito, {

@@ -386,7 +386,7 @@ describe('AdminSetUserPassword and AdminResetUserPassword', () => {
   });
 });
 
-describe('users imported with a password hash (spec §1.6)', () => {
+describe('users imported with a password hash', () => {
   const b64 = (buffer: Buffer) => buffer.toString('base64').replace(/=+$/, '');
   const importWithHash = async (
     algorithm: 'PBKDF2_SHA256' | 'SCRYPT' | 'BCRYPT' | 'ARGON2ID',

@@ -158,6 +158,16 @@ describe('the IAM requests of each operation agree with the IAM reference data',
       }
   });
 
+  it('Step Functions: a start through an alias, on the state machine with its qualifier', async () => {
+    const [start] = SFN_ACCESS.StartExecution?.({ stateMachineArn: `${MACHINE}:live` }) ?? [];
+    expect(start).toEqual({
+      action: 'states:StartExecution',
+      resource: MACHINE,
+      context: { 'states:StateMachineQualifier': ['live'] },
+    });
+    expect(await problems(start as AccessRequest)).toEqual([]);
+  });
+
   it('Step Functions: the state machine or the execution', async () => {
     for (const [operation, requests] of requestsOf(
       SFN_ACCESS,

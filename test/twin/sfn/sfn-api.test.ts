@@ -41,7 +41,12 @@ beforeEach(async () => {
     // Waits sleep in real time: a held execution stays RUNNING for the whole test.
     waitScale: 1,
     stateMachines: [
-      { name: 'echo', definition: echo, handlers: { Echo: async (input) => ({ echoed: input }) } },
+      {
+        name: 'echo',
+        definition: echo,
+        handlers: { Echo: async (input) => ({ echoed: input }) },
+        aliases: ['live'],
+      },
       { name: 'hold', definition: hold, handlers: {} },
     ],
   });
@@ -56,6 +61,27 @@ async function finished(executionArn: string) {
 }
 
 describe('StartExecution and DescribeExecution through @aws-sdk/client-sfn', () => {
+  it('starts an execution through an alias of the state machine, on its one version', async () => {
+    const started = await f.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: `${smArn('echo')}:live`, name: 'via-alias' }),
+    );
+    expect(started.executionArn).toBe(
+      `arn:aws:states:${REGION}:${ACCOUNT}:execution:echo:via-alias`,
+    );
+    expect(await finished(started.executionArn as string)).toMatchObject({
+      stateMachineArn: smArn('echo'),
+      status: 'SUCCEEDED',
+    });
+    const unknown = await f.sfn
+      .send(new StartExecutionCommand({ stateMachineArn: `${smArn('echo')}:beta` }))
+      .catch((error: Error) => error);
+    expect((unknown as Error).name).toBe('ResourceNotFound');
+    const qualifiedDescribe = await f.sfn
+      .send(new DescribeStateMachineCommand({ stateMachineArn: `${smArn('echo')}:live` }))
+      .catch((error: Error) => error);
+    expect((qualifiedDescribe as Error).name).toBe('InvalidArn');
+  });
+
   it('runs an execution to SUCCEEDED and describes it as AWS does', async () => {
     const started = await f.sfn.send(
       new StartExecutionCommand({

@@ -126,7 +126,7 @@ describe('row rules: each with a passing and a failing row', () => {
     expect(issuesOf(report)).toEqual(['3 username.duplicate']);
   });
 
-  it('makes duplicates warnings when asked to follow spec §1.7 literally', async () => {
+  it('makes duplicate usernames warnings, not errors, when asked to', async () => {
     const { report } = await run(cognitoCsv([GOOD, GOOD]), rulesFor(), {
       duplicateUsernames: 'warning',
     });

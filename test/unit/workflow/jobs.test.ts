@@ -309,6 +309,31 @@ describe('stopImportJob and stopAfterError', () => {
     });
   });
 
+  it('throws a transient fault after an error, for the state machine to retry: swallowed, it would leave the job running', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'TooManyRequestsException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'InProgress' } });
+    cognito.on(StopUserImportJobCommand).rejects(throttled);
+    await expect(stopAfterError(item({ status: 'InProgress' }), deps())).rejects.toBe(throttled);
+  });
+
+  it('reads a job that ended between its description and the stop, after an error', async () => {
+    cognito
+      .on(DescribeUserImportJobCommand)
+      .resolvesOnce({ UserImportJob: { Status: 'InProgress' } })
+      .resolves({ UserImportJob: { Status: 'Succeeded' } });
+    cognito
+      .on(StopUserImportJobCommand)
+      .rejects(new PreconditionNotMetException({ message: 'not running', $metadata: {} }));
+    await expect(stopAfterError(item({ status: 'InProgress' }), deps())).resolves.toEqual({
+      jobId: 'import-AAAAAAAAAA',
+      stopped: false,
+      status: 'Succeeded',
+    });
+  });
+
   it('leaves a finished job alone after an error', async () => {
     cognito.on(DescribeUserImportJobCommand).resolves({ UserImportJob: { Status: 'Failed' } });
     await expect(stopAfterError(item({ status: 'InProgress' }), deps())).resolves.toMatchObject({

@@ -316,4 +316,22 @@ describe('prepareImport', () => {
       ),
     ).rejects.toThrow('Rate exceeded');
   });
+
+  it('names an S3 5xx on HeadObject, which the SDK cannot name, a TransientServiceError', async () => {
+    const unnamed = new S3ServiceException({
+      name: 'Unknown',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 503 },
+    });
+    s3.on(HeadObjectCommand).rejects(unnamed);
+    const error = await prepareImport(
+      { input: { bucket: 'imports', key: 'incoming/us-east-1_P1/a.csv' }, execution },
+      deps(),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'TransientServiceError',
+      message: 'ServiceUnavailable: S3 answered HeadObject with HTTP 503.',
+      cause: unnamed,
+    });
+  });
 });

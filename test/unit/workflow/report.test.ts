@@ -250,7 +250,11 @@ describe('reportOutcome', () => {
       deps(),
     ).catch((e) => e);
     expect(error.name).toBe('NotificationFailedError');
-    expect(written('reports/run-1/outcome.json')).toBeDefined();
+    expect(JSON.parse(written('reports/run-1/outcome.json') ?? '{}')).toMatchObject({
+      status: 'REJECTED',
+      reason: 'y',
+      summary: '[REJECTED] users.csv -> us-east-1_P1: y',
+    });
   });
 });
 

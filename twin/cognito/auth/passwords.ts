@@ -10,7 +10,7 @@ import { argon2Verify, bcryptVerify } from 'hash-wasm';
 import { ServiceError } from '../errors.ts';
 import type { Pool } from '../model.ts';
 
-/** The parameters of the SCRYPT hashes the twin writes: within the import limits of spec §1.6. */
+/** The parameters of the SCRYPT hashes the twin writes: within the import limits (docs/cognito-behaviour.md, "Password hashes"). */
 const SCRYPT = { N: 16_384, r: 8, p: 1, keyLength: 32 } as const;
 
 /**
@@ -113,7 +113,7 @@ async function checkArgon2id(value: string, password: string): Promise<PasswordC
 }
 
 /**
- * Checks a password against a stored hash, in the formats of spec §1.6 as the converters write
+ * Checks a password against a stored hash, in the formats of docs/cognito-behaviour.md, "Password hashes", as the converters write
  * them: PBKDF2_SHA256 and SCRYPT with node:crypto, BCRYPT and ARGON2ID with hash-wasm.
  */
 export async function checkPassword(

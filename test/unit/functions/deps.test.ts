@@ -3,13 +3,13 @@
  * functions in one process (the local twin), each function its own, with its own credentials.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClients } from '../../src/aws/clients.ts';
 import {
   endFunctionScope,
   type FunctionScope,
   functionDeps,
   scopeFunctionDeps,
-} from '../../src/aws/function-deps.ts';
+} from '../../../functions/lib/deps.ts';
+import { createClients } from '../../../src/aws/clients.ts';
 
 const telemetry = {
   log: { info: () => {}, warn: () => {}, error: () => {} },

@@ -1,7 +1,7 @@
-import { type FunctionConfig, readFunctionConfig } from '../config.ts';
-import type { Log, MetricSink } from '../workflow/telemetry.ts';
-import { putToPresignedUrl, type Uploader } from '../workflow/upload.ts';
-import { type ClientOptions, type Clients, createClients } from './clients.ts';
+import { type ClientOptions, type Clients, createClients } from '../../src/aws/clients.ts';
+import { type FunctionConfig, readFunctionConfig } from '../../src/config.ts';
+import type { Log, MetricSink } from '../../src/workflow/telemetry.ts';
+import { putToPresignedUrl, type Uploader } from '../../src/workflow/upload.ts';
 
 /** What the functions report through: functions/lib/powertools.ts on Lambda and on the twin. */
 export interface Telemetry {
@@ -37,7 +37,8 @@ const cachedByFunction = new Map<string, FunctionDeps>();
 function build(telemetry: Telemetry, own: Partial<FunctionDeps> = {}): FunctionDeps {
   return {
     ...createClients(telemetry.instrument ? { instrument: telemetry.instrument } : {}),
-    config: readFunctionConfig(),
+    // Read from the environment only when the host has not handed the settings in.
+    config: overrides.config ?? readFunctionConfig(),
     upload: putToPresignedUrl,
     now: Date.now,
     log: telemetry.log,
@@ -83,16 +84,17 @@ export function endFunctionScope(ended: FunctionScope): void {
 }
 
 /**
- * Replaces some dependencies of every function in this process, for the local twin: its virtual
- * clock, or an upload a test can break. Clients are rebuilt on the next call.
+ * Replaces some dependencies of every function in this process, for the local twin's host: the
+ * settings and the clients that reach the twin (instead of the process environment), its
+ * virtual clock, an upload a test can break. What is not replaced is built on the next call.
  */
 export function overrideFunctionDeps(partial: Partial<FunctionDeps>): void {
   overrides = partial;
   resetFunctionDeps();
 }
 
-/** Forgets the cached clients, so a process that moves the endpoints (the local twin) builds new ones. */
-export function resetFunctionDeps(): void {
+/** Forgets the built dependencies: the next call builds them again. */
+function resetFunctionDeps(): void {
   cached = undefined;
   cachedByFunction.clear();
 }

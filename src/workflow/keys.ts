@@ -1,0 +1,27 @@
+/**
+ * Where a run keeps its files in the import bucket, in one place: the sweeper, the CLI and the
+ * tests find them where the tasks wrote them. `staging/` holds the Cognito-dialect parts and the
+ * line map (temporary: the bucket expires them); `reports/` holds what people read. A run's name
+ * is its execution's name.
+ */
+export const stagingPrefix = (run: string) => `staging/${run}/`;
+export const reportPrefix = (run: string) => `reports/${run}/`;
+
+/** Part `index` (from 1) of the run's file, in Cognito's dialect: what one import job imports. */
+export const partKey = (run: string, index: number) =>
+  `${stagingPrefix(run)}part-${String(index).padStart(4, '0')}.csv`;
+
+/** Each imported row's part, part row and source line (see src/csv): how results map back. */
+export const lineMapKey = (run: string) => `${stagingPrefix(run)}lines.csv`;
+
+/** Every rule the file broke, by line and column. */
+export const validationKey = (run: string) => `${reportPrefix(run)}validation.json`;
+
+/** The rows set aside under the `skip` policy. */
+export const rejectedRowsKey = (run: string) => `${reportPrefix(run)}rejected-rows.csv`;
+
+/** The outcome (also the execution's output and the notification). */
+export const outcomeKey = (run: string) => `${reportPrefix(run)}outcome.json`;
+
+/** Each row Cognito failed or skipped, mapped back to its source line and username. */
+export const failuresKey = (run: string) => `${reportPrefix(run)}failures.csv`;
