@@ -18,19 +18,26 @@ export default defineConfig({
       'test/setup.ts',
       'test/hardening/capture.setup.ts',
       'test/model/recorder.setup.ts',
+      'test/iam/recorder.setup.ts',
     ],
     // The leak scan's capture: every log line of the run goes to one file that the leak-scan
     // project reads once every other project is done (capture.global.ts names the file). The
     // model check: every answer of the twin's Cognito API is checked against the service model
-    // (test/model; its summary is recorder.global.ts's).
-    globalSetup: ['test/hardening/capture.global.ts', 'test/model/recorder.global.ts'],
+    // (test/model; its summary is recorder.global.ts's). The least-privilege check: every call
+    // the functions make is allowed by the packaged roles (unless a test means it to be
+    // refused), and every action the roles grant is used (test/iam; recorder.global.ts).
+    globalSetup: [
+      'test/hardening/capture.global.ts',
+      'test/model/recorder.global.ts',
+      'test/iam/recorder.global.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
       tier('unit', ['test/unit/**/*.test.ts']),
       tier('workflow', ['test/workflow/**/*.test.ts']),
       tier('deploy', ['test/deploy/**/*.test.ts']),
-      tier('twin', ['test/twin/**/*.test.ts', 'test/model/**/*.test.ts']),
+      tier('twin', ['test/twin/**/*.test.ts', 'test/model/**/*.test.ts', 'test/iam/**/*.test.ts']),
       tier('e2e', ['test/e2e/**/*.test.ts']),
       tier('hardening', ['test/hardening/**/*.test.ts'], {
         exclude: ['test/hardening/leak-scan.test.ts'],

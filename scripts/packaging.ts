@@ -30,28 +30,14 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import type { CfnTemplate } from '../src/local/cfn.ts';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const STAGE = 'test';
 export const REGION = 'us-east-1';
 export const SERVICE = 'cognito-import-pipeline';
 
-/** The part of a CloudFormation template the tests read. */
-export interface CfnResource {
-  Type: string;
-  Properties: Record<string, unknown>;
-  DependsOn?: string | string[];
-  Condition?: string;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-}
-
-export interface CfnTemplate {
-  Parameters?: Record<string, Record<string, unknown>>;
-  Conditions?: Record<string, unknown>;
-  Resources: Record<string, CfnResource>;
-  Outputs?: Record<string, { Value: unknown }>;
-}
+export type { CfnResource, CfnTemplate } from '../src/local/cfn.ts';
 
 export interface PackagedStack {
   /** The --package folder: the template, serverless-state.json and one zip per function. */

@@ -24,6 +24,16 @@ export {
   startCognitoTwin,
 } from './cognito/index.ts';
 export {
+  AccessControl,
+  type AccessControlOptions,
+  type Denial,
+  IAM_DECISION_CHANNEL,
+  type PublishedDecision,
+  type RoleDefinition,
+} from './iam/access.ts';
+export type { Credentials } from './iam/identities.ts';
+export type { AccessRequest, Decision, PolicyDocument } from './iam/policy-engine.ts';
+export {
   encodeNotificationKey,
   type ObjectCreatedEvent,
   type S3FaultCode,

@@ -19,15 +19,23 @@ export interface FunctionDeps extends Clients {
   metrics: MetricSink;
 }
 
+/**
+ * Where several functions share one process (the local twin's host): which function's
+ * invocation is running, and what is that function's own (its clients, signed with its role's
+ * credentials, as Lambda gives each function its execution role's).
+ */
+export interface FunctionScope {
+  current(): string | undefined;
+  own(functionName: string): Partial<FunctionDeps>;
+}
+
 let cached: FunctionDeps | undefined;
 let overrides: Partial<FunctionDeps> = {};
+let scope: FunctionScope | undefined;
+const cachedByFunction = new Map<string, FunctionDeps>();
 
-/**
- * The clients and settings every Lambda uses, built once per cold start. Log lines carry counts,
- * line numbers and job ids only: never a pre-signed URL, never a row.
- */
-export function functionDeps(telemetry: Telemetry): FunctionDeps {
-  cached ??= {
+function build(telemetry: Telemetry, own: Partial<FunctionDeps> = {}): FunctionDeps {
+  return {
     ...createClients(telemetry.instrument ? { instrument: telemetry.instrument } : {}),
     // Read from the environment only when the host has not handed the settings in.
     config: overrides.config ?? readFunctionConfig(),
@@ -36,8 +44,43 @@ export function functionDeps(telemetry: Telemetry): FunctionDeps {
     log: telemetry.log,
     metrics: telemetry.metrics,
     ...overrides,
+    ...own,
   };
-  return cached;
+}
+
+/**
+ * The clients and settings every Lambda uses, built once per cold start (on Lambda, one function
+ * per process; with a scope, once per function). Log lines carry counts, line numbers and job ids
+ * only: never a pre-signed URL, never a row.
+ */
+export function functionDeps(telemetry: Telemetry): FunctionDeps {
+  if (!scope) {
+    cached ??= build(telemetry);
+    return cached;
+  }
+  const name = scope.current();
+  // Never the process's own credentials for a function the host could not place.
+  if (name === undefined) throw new Error('A function ran outside any invocation of its host.');
+  let deps = cachedByFunction.get(name);
+  if (!deps) {
+    deps = build(telemetry, scope.own(name));
+    cachedByFunction.set(name, deps);
+  }
+  return deps;
+}
+
+/**
+ * Gives each function of this process its own dependencies (see {@link FunctionScope}); none
+ * (undefined) for one set shared by all, as on Lambda. Dependencies are rebuilt on the next call.
+ */
+export function scopeFunctionDeps(given: FunctionScope | undefined): void {
+  scope = given;
+  resetFunctionDeps();
+}
+
+/** Ends a scope, unless another host has set its own since. */
+export function endFunctionScope(ended: FunctionScope): void {
+  if (scope === ended) scopeFunctionDeps(undefined);
 }
 
 /**
@@ -47,5 +90,11 @@ export function functionDeps(telemetry: Telemetry): FunctionDeps {
  */
 export function overrideFunctionDeps(partial: Partial<FunctionDeps>): void {
   overrides = partial;
+  resetFunctionDeps();
+}
+
+/** Forgets the built dependencies: the next call builds them again. */
+function resetFunctionDeps(): void {
   cached = undefined;
+  cachedByFunction.clear();
 }

@@ -49,7 +49,10 @@ export interface LocalLambda {
 class Output {
   private pending = '';
   private readonly emit: (line: string) => void;
-  constructor(emit: (line: string) => void) {
+  /** The function whose invocation writes here. */
+  readonly functionName: string;
+  constructor(functionName: string, emit: (line: string) => void) {
+    this.functionName = functionName;
     this.emit = emit;
   }
 
@@ -66,6 +69,9 @@ class Output {
 }
 
 const running = new AsyncLocalStorage<Output>();
+
+/** The function whose invocation the calling code runs in, if any. */
+export const currentFunction = (): string | undefined => running.getStore()?.functionName;
 
 /** The runtime's invoke store, one context per invocation (what `@aws/lambda-invoke-store` calls multi). */
 class HostInvokeStore extends InvokeStoreBase {
@@ -164,7 +170,7 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
       }
       const stream = logStream;
       const requestId = randomUUID();
-      const output = new Output((message) =>
+      const output = new Output(functionName, (message) =>
         options.onLog({
           functionName,
           logGroup,

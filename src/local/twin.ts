@@ -11,6 +11,7 @@ import {
   type Knobs,
   type ObjectCreatedEvent,
   type Pace,
+  type RoleDefinition,
   type S3Twin,
   type SfnTwin,
   type SnsTwin,
@@ -21,7 +22,7 @@ import {
   type TaskHandler,
   type VirtualClock,
 } from '../../twin/index.ts';
-import { type ClientOptions, createClients } from '../aws/clients.ts';
+import type { ClientOptions } from '../aws/clients.ts';
 import { formatAllowedPools, parseAllowedPools } from '../cognito/allowed-pools.ts';
 import { readFunctionConfig } from '../config.ts';
 import { isImportKey, type StartResult } from '../workflow/start.ts';
@@ -37,6 +38,7 @@ import { METRICS_NAMESPACE } from '../workflow/telemetry.ts';
 import type { Uploader } from '../workflow/upload.ts';
 import { putToPresignedUrl } from '../workflow/upload.ts';
 import { type LambdaHandler, startLocalLambda } from './lambda-runtime.ts';
+import { startTwinIam } from './twin-iam.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -103,11 +105,16 @@ export interface LocalTwinOptions {
   watch?: boolean;
   /**
    * Which pools the functions may import into (ALLOWED_USER_POOLS): `tagged` (the default, as on
-   * AWS), `any`, or a comma-separated list of pool ids. The functions enforce it in PrepareImport,
-   * exactly as they do on AWS; the twin evaluates no IAM, so the stack's IAM conditions, which
-   * refuse the same pools on AWS, have no counterpart here.
+   * AWS), `any`, or a comma-separated list of pool ids. As on AWS, the functions enforce it in
+   * PrepareImport and the stack's IAM (the allowedUserPools parameter, which the twin's policies
+   * are read with) refuses the other pools.
    */
   allowedUserPools?: string;
+  /**
+   * Changes the stack's IAM roles (read from serverless.yml) before the twin enforces them: a
+   * test takes a permission away to see the run fail as it would on AWS.
+   */
+  adjustRoles?: (roles: RoleDefinition[]) => RoleDefinition[];
   /**
    * Extra settings for the functions, as the variables serverless.yml would set
    * (INVALID_ROWS_POLICY, IMPORT_DEADLINE_SECONDS, …): read by src/config.ts like the real ones,
@@ -165,6 +172,11 @@ export interface LocalTwin {
   events: EventEmitter<TwinEvents>;
   /** Resolves once no sweeper invocation is running (see `sweepExecution`). */
   whenSwept(): Promise<void>;
+  /**
+   * Invokes a function as Lambda would, with its own role (a test delivers an event again, as
+   * EventBridge may).
+   */
+  invoke(key: FunctionKey, event: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -219,8 +231,28 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
   let dispatchSweep: (event: ExecutionStatusChangeEvent) => void = () => {};
   const sweeps = new Set<Promise<void>>();
   try {
+    // IAM first: the stack's roles, each function's credentials (twin-iam.ts).
+    const iam = await startTwinIam({
+      names: {
+        account: LOCAL_ACCOUNT,
+        region: LOCAL_REGION,
+        bucket: LOCAL_BUCKET,
+        stateMachine: STATE_MACHINE_NAME,
+        topic: OUTCOME_TOPIC,
+        logsRoleArn: LOGS_ROLE_ARN,
+      },
+      allowedUserPools,
+      functions: (Object.keys(FUNCTION_HANDLERS) as FunctionKey[]).map((key) => ({
+        key,
+        name: localFunctionName(key),
+      })),
+      ...(options.adjustRoles ? { adjustRoles: options.adjustRoles } : {}),
+    });
+    started.push({ close: async () => iam.close() });
+    const { access } = iam;
     const cognito = await startCognitoTwin({
       dataDir,
+      access,
       ...(options.ports?.cognito ? { port: options.ports.cognito } : {}),
       ...(clock ? { now: clock.now } : {}),
       ...(options.cognito?.knobs ? { knobs: options.cognito.knobs } : {}),
@@ -233,7 +265,9 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       now: clock?.now ?? Date.now,
-      onInstance: ({ logGroup, logStream }) => {
+      onInstance: ({ functionName, logGroup, logStream }) => {
+        // As on Lambda, a function whose role may not write its logs leaves none.
+        if (!iam.mayLog(functionName, logGroup, logStream)) return;
         try {
           cognito.logs.createStream(logGroup, logStream, (clock?.now ?? Date.now)());
         } catch {
@@ -242,7 +276,8 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       },
       onLog: (event) => {
         try {
-          cognito.logs.put(event.logGroup, event.logStream, [event]);
+          if (iam.mayLog(event.functionName, event.logGroup, event.logStream))
+            cognito.logs.put(event.logGroup, event.logStream, [event]);
         } catch {
           // A function still running when the twin closed: its lines go where a killed
           // process's would.
@@ -257,9 +292,16 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     Object.assign(process.env, FUNCTION_RUNTIME_ENV);
     const invoke = (key: FunctionKey, handler: LambdaHandler, event: unknown) =>
       lambda.invoke(localFunctionName(key), handler, event);
+    // Step Functions invokes a Task's function with the state machine's role.
+    const invokeTask = async (key: FunctionKey, handler: LambdaHandler, event: unknown) => {
+      iam.checkInvoke(localFunctionName(key));
+      return invoke(key, handler, event);
+    };
     const sns = await startSnsTwin({
       dataDir,
       topics: [OUTCOME_TOPIC],
+      topicKeys: iam.roles.topicKeys,
+      access,
       ...(options.ports?.sns ? { port: options.ports.sns } : {}),
       onMessage: (message) =>
         publish(
@@ -274,7 +316,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     const handlers: Record<string, TaskHandler> = {};
     for (const [state, key] of Object.entries(tasks)) {
       const handler = await loadHandler(key as FunctionKey);
-      const task: TaskHandler = (input) => invoke(key as FunctionKey, handler, input);
+      const task: TaskHandler = (input) => invokeTask(key as FunctionKey, handler, input);
       handlers[state] = options.wrapTask ? options.wrapTask(state, task) : task;
     }
     const sweeper = await loadHandler('sweepExecution');
@@ -283,7 +325,10 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       ...(options.ports?.sfn ? { port: options.ports.sfn } : {}),
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
-      stateMachines: [{ name: STATE_MACHINE_NAME, definition, handlers }],
+      access,
+      stateMachines: [
+        { name: STATE_MACHINE_NAME, definition, handlers, aliases: iam.roles.stateMachineAliases },
+      ],
       ...(clock ? { clock } : {}),
       waitScale: options.waitScale ?? 1,
       ...(options.onHistoryEvent ? { onEvent: options.onHistoryEvent } : {}),
@@ -321,6 +366,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       buckets: [LOCAL_BUCKET],
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
+      access,
       watch: options.watch ?? false,
       ...(options.ports?.s3 ? { port: options.ports.s3 } : {}),
       onObjectCreated,
@@ -342,24 +388,27 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     // but handed their settings and clients directly, not through the process environment.
     const config = readFunctionConfig({
       OUTCOME_TOPIC_ARN: topicArn,
-      STATE_MACHINE_ARN: stateMachineArn,
+      // Where serverless.yml points the starter: the alias live.
+      STATE_MACHINE_ARN:
+        iam.roles.functionEnvironment.startImport?.STATE_MACHINE_ARN ?? stateMachineArn,
       COGNITO_LOGS_ROLE_ARN: LOGS_ROLE_ARN,
       ALLOWED_USER_POOLS: allowedUserPools,
       ...options.functionEnv,
     });
+    const reach = {
+      region: LOCAL_REGION,
+      endpoints: {
+        cognito: cognito.endpoint,
+        logs: cognito.endpoint,
+        s3: s3.endpoint,
+        sfn: sfn.endpoint,
+        sns: sns.endpoint,
+      },
+      ...(options.retryStrategy ? { retryStrategy: options.retryStrategy } : {}),
+    };
+    // Each function calls with its own role's credentials (twin-iam.ts): its clients are its own.
+    iam.connect(reach);
     overrideFunctionDeps({
-      ...createClients({
-        region: LOCAL_REGION,
-        credentials: LOCAL_CREDENTIALS,
-        endpoints: {
-          cognito: cognito.endpoint,
-          logs: cognito.endpoint,
-          s3: s3.endpoint,
-          sfn: sfn.endpoint,
-          sns: sns.endpoint,
-        },
-        ...(options.retryStrategy ? { retryStrategy: options.retryStrategy } : {}),
-      }),
       config,
       ...(clock ? { now: clock.now } : {}),
       ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
@@ -409,6 +458,7 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       env,
       events,
       whenSwept,
+      invoke: async (key, event) => invoke(key, await loadHandler(key), event),
       close: async () => {
         // Sweeps under way finish first (they need the twin), within reason.
         await Promise.race([

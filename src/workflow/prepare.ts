@@ -4,7 +4,12 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { httpStatusOf, isAwsError } from '../aws/sdk-errors.ts';
-import { formatAllowedPools, poolAccess } from '../cognito/allowed-pools.ts';
+import {
+  ALLOWED_TAG_KEY,
+  type AllowedPools,
+  formatAllowedPools,
+  poolAccess,
+} from '../cognito/allowed-pools.ts';
 import { isUserPoolId } from '../cognito/pool-id.ts';
 import { type FunctionConfig, MAX_DEADLINE_SECONDS } from '../config.ts';
 import { TransientServiceError } from '../errors.ts';
@@ -119,6 +124,19 @@ export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
 }
 
 /**
+ * Why IAM refused a pool. IAM decides before Cognito looks for the pool, so a pool that does not
+ * exist is refused the same way as one that is closed.
+ */
+function deniedReason(allowed: AllowedPools, userPoolId: string): string {
+  const denied = `IAM refused DescribeUserPool (AccessDeniedException), as it refuses a pool that is not open to this pipeline or does not exist`;
+  if (allowed.mode === 'tagged')
+    return `The user pool ${userPoolId} is not open to this pipeline: tag it ${ALLOWED_TAG_KEY}=true to allow imports into it (${denied}).`;
+  if (allowed.mode === 'any')
+    return `The user pool ${userPoolId} is not open to this pipeline: it is tagged ${ALLOWED_TAG_KEY}=false by its owner, or it does not exist (${denied}).`;
+  return `The pipeline may not use the user pool ${userPoolId} under the allowedUserPools setting "${formatAllowedPools(allowed)}" (${denied}).`;
+}
+
+/**
  * Whether the run may use the pool, and what it auto-verifies. The allowed-pools setting is
  * checked here, before the object is read and long before any import job: against the list, or
  * against the pool's tags, which DescribeUserPool returns. On AWS, IAM refuses the same pools
@@ -148,9 +166,7 @@ async function checkPool(
         },
       };
     if (isAwsError(error, 'AccessDeniedException'))
-      return refused(
-        `The pipeline may not use the user pool ${userPoolId} (Cognito answered AccessDeniedException): the pool is not open to it under the allowedUserPools setting "${formatAllowedPools(allowed)}", or it does not exist.`,
-      );
+      return refused(deniedReason(allowed, userPoolId));
     throw error;
   }
   if (allowed.mode !== 'list') {

@@ -41,6 +41,7 @@ import {
   readFunctionConfig,
 } from '../../src/config.ts';
 import { RETRIED_ERRORS, TRANSIENT_RETRY } from '../../src/errors.ts';
+import { evaluate, parameterValues, resolveScenario } from '../../src/local/cfn.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
 import { poolOfKey } from '../../src/workflow/target-pool.ts';
@@ -54,7 +55,6 @@ import {
 } from '../../src/workflow/tasks.ts';
 import { METRICS, METRICS_NAMESPACE } from '../../src/workflow/telemetry.ts';
 import type { OutcomeStatus } from '../../src/workflow/types.ts';
-import { evaluate, parameterValues, resolveScenario } from './cfn.ts';
 
 let stack: PackagedStack;
 /** The template as osls packaged it: Conditions and Fn::If unresolved. */
@@ -200,7 +200,6 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     's3:GetObjectVersion': [INCOMING],
     's3:PutObject': [REPORTS, STAGING],
     's3:AbortMultipartUpload': [REPORTS, STAGING],
-    's3:ListMultipartUploadParts': [REPORTS, STAGING],
     'cognito-idp:DescribeUserPool': [POOLS],
     'cognito-idp:GetCSVHeader': [POOLS],
   },
@@ -300,7 +299,6 @@ const GRANTED_WITHOUT_COMMAND = new Set([
   'xray:PutTelemetryRecords',
   's3:GetObjectVersion', // pinned versions (HeadObject/GetObject with VersionId)
   's3:ListBucket', // 404 instead of 403 for a missing object
-  's3:ListMultipartUploadParts', // multipart uploads of the sinks
   'sqs:SendMessage', // the async on-failure destination
   'iam:PassRole', // the logs role named in CreateUserImportJob
   'kms:GenerateDataKey', // publishing to the encrypted topic

@@ -296,7 +296,7 @@ describe('cognito-import serve', () => {
     await s3.send(
       new PutObjectCommand({
         Bucket: 'cognito-imports-local',
-        Key: 'uploads/direct.csv',
+        Key: `incoming/${UserPool?.Id}/direct.upload`,
         Body: 'cognito:username,email,email_verified\nbo,bo@example.com,true\n',
       }),
     );
@@ -305,7 +305,7 @@ describe('cognito-import serve', () => {
         stateMachineArn: env.STATE_MACHINE_ARN,
         input: JSON.stringify({
           bucket: 'cognito-imports-local',
-          key: 'uploads/direct.csv',
+          key: `incoming/${UserPool?.Id}/direct.upload`,
           userPoolId: UserPool?.Id,
         }),
       }),

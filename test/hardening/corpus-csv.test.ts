@@ -513,7 +513,7 @@ beforeAll(async () => {
       // A pool per case: the same usernames in two cases would be SKIPPED the second time.
       const pool = await f.createPool(kinds[c.pool ?? 'main']);
       const data = Buffer.isBuffer(c.data) ? c.data : text(c.data);
-      const key = `uploads/${pool}/case-${i}.csv`;
+      const key = `incoming/${pool}/case-${i}.upload`;
       await f.put(key, data);
       const arn = f.start(
         {

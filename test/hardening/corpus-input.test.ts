@@ -9,7 +9,13 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedRun } from '../../src/local/twin.ts';
 import { type ObjectCreatedEvent, toS3NotificationRecord } from '../../twin/s3/index.ts';
+import { expectDenials } from '../iam/denials.ts';
 import { csv, type Ended, type Fixture, HEADER, startFixture, users } from './fixture.ts';
+
+expectDenials(
+  /(-PrepareImportRole cognito-idp:DescribeUserPool|-SweepExecutionRole cognito-idp:ListUserImportJobs) /,
+  'the closed pool and the pool that does not exist: IAM refuses them, as on AWS',
+);
 
 let f: Fixture;
 let pool: string;
@@ -31,7 +37,8 @@ afterAll(async () => {
   await f.stop();
 });
 
-const KEY = () => `uploads/${pool}/good.csv`;
+// Under incoming/, which every role may read, but in no pool folder, so the input names the pool.
+const KEY = () => 'incoming/good.upload';
 const base = () => ({ bucket: f.twin.bucket, key: KEY(), userPoolId: pool });
 
 interface InputCase {
@@ -90,9 +97,11 @@ const CASES: InputCase[] = [
     reason: /"userPoolId" is not a user pool id/,
   },
   {
+    // IAM decides before Cognito looks for the pool: with tagged pools (the default), a pool that
+    // does not exist has no tag, and is refused as a closed one is, as on AWS.
     name: 'a pool that does not exist',
     input: () => ({ ...base(), userPoolId: 'us-east-1_Gone00000' }),
-    reason: /The user pool us-east-1_Gone00000 does not exist/,
+    reason: /The user pool us-east-1_Gone00000 is not open to this pipeline: .* or does not exist/,
   },
   {
     name: 'a pool that auto-verifies nothing',
@@ -116,7 +125,7 @@ const CASES: InputCase[] = [
   },
   {
     name: 'no pool anywhere (no id, the key not under incoming/<pool>/, no default)',
-    input: () => ({ bucket: f.twin.bucket, key: KEY() }),
+    input: () => ({ bucket: f.twin.bucket, key: `uploads/${pool}/good.csv` }),
     reason: /No user pool: give "userPoolId"/,
   },
   {

@@ -159,15 +159,13 @@ describe('the sweeper, as EventBridge invokes it', () => {
     await until(async () => (await jobStatuses(fx, pool))[0] === 'InProgress');
     await stopExecution(fx, arn, 'twice');
     const { execution, outcome } = await fx.finish(arn);
-    const { handler } = (await import('../../functions/sweep-execution.ts')) as {
-      handler: (event: unknown, context: object) => Promise<unknown>;
-    };
+    const handler = (event: unknown) => fx.twin.invoke('sweepExecution', event);
     const event = executionStatusChangeEvent(execution, {
       region: 'us-east-1',
       account: '123456789012',
       time: Date.now(),
     });
-    await expect(handler(event, {})).resolves.toMatchObject({
+    await expect(handler(event)).resolves.toMatchObject({
       action: 'swept',
       stoppedJobs: [],
       outcome: 'existed',
@@ -178,7 +176,7 @@ describe('the sweeper, as EventBridge invokes it', () => {
     ).toHaveLength(1);
     // A SUCCEEDED execution is no business of the sweeper (nor of its rule).
     await expect(
-      handler({ ...event, detail: { ...event.detail, status: 'SUCCEEDED' } }, {}),
+      handler({ ...event, detail: { ...event.detail, status: 'SUCCEEDED' } }),
     ).resolves.toMatchObject({ action: 'ignored' });
     await expectClean(fx);
   });
@@ -278,11 +276,11 @@ describe('on a virtual clock', () => {
     const pool = await fx.createPool();
     fx.twin.cognito.faults.addJobFault({ kind: 'never-finish' });
     fx.twin.cognito.faults.add({ kind: 'throttle', operation: 'StopUserImportJob', count: 4 });
-    await fx.put(`uploads/${pool}/slow.csv`, csv(HEADER, ...users(2)));
+    await fx.put(`incoming/${pool}/slow.upload`, csv(HEADER, ...users(2)));
     const { outcome, history } = await fx.finish(
       fx.start({
         bucket: fx.twin.bucket,
-        key: `uploads/${pool}/slow.csv`,
+        key: `incoming/${pool}/slow.upload`,
         userPoolId: pool,
         options: { deadlineSeconds: 600 },
       }),

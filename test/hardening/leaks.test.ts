@@ -291,7 +291,7 @@ function logsClient(fixture: Fixture): CloudWatchLogsClient {
 }
 
 async function putUpload(pool: string, body: string): Promise<string> {
-  const key = `uploads/${pool}/probe-${Date.now()}.csv`;
+  const key = `incoming/${pool}/probe-${Date.now()}.upload`;
   await f.put(key, body);
   return key;
 }

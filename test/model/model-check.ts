@@ -6,8 +6,19 @@
 import type { PublishedResponse } from '../../twin/cognito/server.ts';
 import { errorModel, operationModel, outputProblems } from '../../twin/cognito/service-model.ts';
 
-/** Errors of the JSON protocol itself, which no service model lists. */
-const PROTOCOL_ERRORS = new Set(['SerializationException', 'UnknownOperationException']);
+/**
+ * Errors of the JSON protocol itself and of AWS's authentication and authorization, common to
+ * every service, which no service model lists.
+ */
+const PROTOCOL_ERRORS = new Set([
+  'SerializationException',
+  'UnknownOperationException',
+  'MissingAuthenticationTokenException',
+  'IncompleteSignatureException',
+  'InvalidSignatureException',
+  'UnrecognizedClientException',
+  'AccessDeniedException',
+]);
 
 export function answerProblems(answer: PublishedResponse): string[] {
   const { service, operation, status, body } = answer;

@@ -45,6 +45,7 @@ import {
   upload,
   waitForJob,
 } from '../helpers/cognito-twin.ts';
+import { signedJsonPost } from './../helpers/sign.ts';
 
 let f: TwinFixture;
 beforeEach(async () => {
@@ -87,14 +88,12 @@ async function logLines(pool: { id: string; name: string }, job: UserImportJobTy
 
 /** A JSON 1.1 call made by hand, as the review's harness and `curl` make them: any body at all. */
 async function rawCall(operation: string, body: unknown) {
-  const response = await fetch(f.twin.endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `AWSCognitoIdentityProviderService.${operation}`,
-    },
-    body: JSON.stringify(body),
-  });
+  const response = await signedJsonPost(
+    f.twin.endpoint,
+    `AWSCognitoIdentityProviderService.${operation}`,
+    body,
+    { service: 'cognito-idp' },
+  );
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

@@ -31,6 +31,7 @@ import {
   upload,
   waitForJob,
 } from '../helpers/cognito-twin.ts';
+import { signedJsonPost } from './../helpers/sign.ts';
 
 let f: TwinFixture;
 let offsetMs = 0;
@@ -120,14 +121,12 @@ describe('CreateUserImportJob', () => {
   it('answers dates as epoch seconds with fractional milliseconds on the wire', async () => {
     const p = await pool();
     const job = await createJob(p.id);
-    const response = await fetch(f.twin.endpoint, {
-      method: 'POST',
-      headers: {
-        'x-amz-target': 'AWSCognitoIdentityProviderService.DescribeUserImportJob',
-        'content-type': 'application/x-amz-json-1.1',
-      },
-      body: JSON.stringify({ UserPoolId: p.id, JobId: job.JobId }),
-    });
+    const response = await signedJsonPost(
+      f.twin.endpoint,
+      'AWSCognitoIdentityProviderService.DescribeUserImportJob',
+      { UserPoolId: p.id, JobId: job.JobId },
+      { service: 'cognito-idp' },
+    );
     const body = (await response.json()) as { UserImportJob: { CreationDate: number } };
     expect(typeof body.UserImportJob.CreationDate).toBe('number');
     expect(Math.round(body.UserImportJob.CreationDate * 1000)).toBe(job.CreationDate?.getTime());

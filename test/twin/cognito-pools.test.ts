@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importCsv, startTwinFixture, type TwinFixture } from '../helpers/cognito-twin.ts';
+import { signedJsonPost } from './../helpers/sign.ts';
 
 let f: TwinFixture;
 beforeAll(async () => {
@@ -304,14 +305,12 @@ describe('requests', () => {
   });
 
   it('answers an operation it does not implement with a clear error', async () => {
-    const response = await fetch(f.twin.endpoint, {
-      method: 'POST',
-      headers: {
-        'x-amz-target': 'AWSCognitoIdentityProviderService.AdminDisableProviderForUser',
-        'content-type': 'application/x-amz-json-1.1',
-      },
-      body: '{}',
-    });
+    const response = await signedJsonPost(
+      f.twin.endpoint,
+      'AWSCognitoIdentityProviderService.AdminDisableProviderForUser',
+      '{}',
+      { service: 'cognito-idp' },
+    );
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
   });

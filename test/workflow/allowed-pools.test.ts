@@ -11,6 +11,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartedRun } from '../../src/local/twin.ts';
 import { csv, type Fixture, HEADER, startFixture, users } from '../hardening/fixture.ts';
+import { expectDenials } from '../iam/denials.ts';
+
+expectDenials(
+  /(-PrepareImportRole cognito-idp:DescribeUserPool|-SweepExecutionRole cognito-idp:ListUserImportJobs) /,
+  'the pools each test means the pipeline not to use: IAM refuses them, as on AWS',
+);
 
 /** The stage default pool: it does not exist, so a run sent there would say so. */
 const DEFAULT_POOL = 'us-east-1_Default0';
@@ -129,10 +135,13 @@ describe('keys and pools', () => {
     await f.put(key, csv(HEADER, ...users(1)));
     const [result] = (await started).results;
     const { outcome } = await f.finish((result as { executionArn: string }).executionArn);
+    // The default pool does not exist, so it carries no tag: IAM refuses it before Cognito
+    // looks for it, as on AWS.
     expect(outcome).toMatchObject({
       status: 'REJECTED',
-      code: 'pool.not-found',
+      code: 'pool.not-allowed',
       userPoolId: DEFAULT_POOL,
+      reason: expect.stringContaining('or does not exist'),
       source: { key: 'incoming/users.csv' },
     });
   });

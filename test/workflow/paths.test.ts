@@ -10,6 +10,12 @@ import {
   users,
   type WorkflowFixture,
 } from '../helpers/workflow.ts';
+import { expectDenials } from '../iam/denials.ts';
+
+expectDenials(
+  /(-PrepareImportRole cognito-idp:DescribeUserPool|-SweepExecutionRole cognito-idp:ListUserImportJobs) .*\/us-east-1_Nope1$/,
+  'a pool that does not exist, which IAM refuses as it refuses an untagged one',
+);
 
 let f: WorkflowFixture;
 let crashCheck = false;
@@ -269,7 +275,8 @@ describe('the import workflow on the local twin', () => {
 
 async function put(pool: string, name: string, body: string): Promise<string> {
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const key = `uploads/${pool}/${name}`;
+  // Under incoming/ (all the stack's roles may read), not .csv: only the execution the test starts runs.
+  const key = `incoming/${pool}/${name.replace(/\.csv$/, '.upload')}`;
   await f.s3.send(new PutObjectCommand({ Bucket: f.twin.bucket, Key: key, Body: body }));
   return key;
 }

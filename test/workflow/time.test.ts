@@ -57,8 +57,8 @@ describe('the workflow on a virtual clock', () => {
     f = await startWorkflowFixture({ clock, waitScale: 0, cognito: { pace: { pendingMs: 20 } } });
     const pool = await f.createPool();
     f.twin.cognito.faults.addJobFault({ kind: 'never-finish' });
-    // Outside incoming/, so that only the execution started below runs.
-    const key = `uploads/${pool}/slow.csv`;
+    // Not .csv, so that only the execution started below runs.
+    const key = `incoming/${pool}/slow.upload`;
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     await f.s3.send(
       new PutObjectCommand({ Bucket: f.twin.bucket, Key: key, Body: csv(HEADER, ...users(2)) }),
@@ -111,7 +111,7 @@ describe('the workflow on a virtual clock', () => {
       new StartUserImportJobCommand({ UserPoolId: busy, JobId: blocker.UserImportJob?.JobId }),
     );
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const key = `uploads/${target}/waiting.csv`;
+    const key = `incoming/${target}/waiting.upload`;
     await f.s3.send(
       new PutObjectCommand({ Bucket: f.twin.bucket, Key: key, Body: csv(HEADER, ...users(2)) }),
     );

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { AccessControl } from '../iam/access.ts';
 import { AuthService } from './auth/auth.ts';
 import { ClientService } from './auth/clients.ts';
 import type { MailMessage } from './auth/model.ts';
@@ -43,6 +44,12 @@ export interface CognitoTwinOptions {
   maxJobsPerPool?: number;
   now?: () => number;
   onRequest?: Services['onRequest'];
+  /**
+   * Signatures and IAM, shared with the twin's other services: the roles, their policies and the
+   * credentials issued for them. Without it, every well-signed request acts as the account's
+   * administrator (a signature is still required).
+   */
+  access?: AccessControl;
   /**
    * Whether the jobs that were running when the twin last stopped go on (the default). A twin
    * started only to read (the logs command, beside a twin another process runs on the same
@@ -121,6 +128,8 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     logs,
     faults,
     signer,
+    access: options.access ?? new AccessControl({ account, region: 'us-east-1' }),
+    passRoleChecked: () => knobs.passRoleChecked,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const host = options.host ?? '127.0.0.1';

@@ -96,6 +96,12 @@ export interface Knobs {
    * only that issuer and is given the twin's JWKS some other way.
    */
   tokenIssuer: 'twin' | 'aws';
+  /**
+   * "Signatures and IAM": whether CreateUserImportJob needs `iam:PassRole` on the
+   * CloudWatchLogsRoleArn it names (for cognito-idp.amazonaws.com), as services that take a role
+   * usually do. Cognito's documentation does not say; checked by default, the stricter reading.
+   */
+  passRoleChecked: boolean;
 }
 
 export const defaultKnobs: Knobs = {
@@ -129,6 +135,7 @@ export const defaultKnobs: Knobs = {
   omittedPasswordRules: 'off',
   customAuthFlowOnlyRefresh: 'allowed',
   tokenIssuer: 'twin',
+  passRoleChecked: true,
 };
 
 /**

@@ -284,6 +284,12 @@ export class PoolService {
     this.now = now;
   }
 
+  /** A pool's tags, or undefined when there is no such pool (what IAM sees as aws:ResourceTag). */
+  tagsOf(id: string): Record<string, string> | undefined {
+    const pool = this.store.getPool(id);
+    return pool ? { ...pool.tags } : undefined;
+  }
+
   requirePool(id: string): Pool {
     const pool = this.store.getPool(id);
     if (!pool) throw resourceNotFound(`User pool ${id} does not exist.`);

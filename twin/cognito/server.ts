@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { createWriteStream, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { jsonRefusal } from '../auth/errors.ts';
+import { payloadHashOf } from '../auth/sigv4.ts';
 import { readBody as readAwsBody, sendAwsJson } from '../http.ts';
+import { type AccessControl, type Caller, isFailure } from '../iam/access.ts';
+import { COGNITO_ACCESS, COGNITO_UNSIGNED_OPERATIONS } from '../iam/actions/cognito.ts';
+import { LOGS_ACCESS } from '../iam/actions/logs.ts';
 import type { AuthService } from './auth/auth.ts';
 import type { ClientService } from './auth/clients.ts';
 import type { TokenService } from './auth/tokens.ts';
@@ -29,6 +34,10 @@ export interface Services {
   logs: LogsService;
   faults: Faults;
   signer: UploadSigner;
+  /** Signatures and IAM (twin/iam): who signed each API request, and what its role allows. */
+  access: AccessControl;
+  /** The `passRoleChecked` knob: whether CreateUserImportJob checks iam:PassRole on the logs role. */
+  passRoleChecked: () => boolean;
   onRequest?: (entry: { service: string; operation: string; status: number; ms: number }) => void;
 }
 
@@ -124,6 +133,37 @@ export function createCognitoServer(services: Services): Server {
     DescribeLogGroups: (input) => services.logs.describeLogGroups(input),
   };
 
+  function authenticate(req: IncomingMessage, service: string, body: Buffer): Caller {
+    const caller = services.access.authenticate(req, {
+      service: service || 'cognito-idp',
+      query: new URL(req.url ?? '/', 'http://twin').searchParams,
+      payloadHash: payloadHashOf(body),
+    });
+    if (isFailure(caller)) {
+      const refusal = jsonRefusal(caller);
+      throw new ServiceError(refusal.code, refusal.message, refusal.status);
+    }
+    return caller;
+  }
+
+  function authorize(
+    caller: Caller,
+    service: ServiceName | '',
+    operation: string,
+    input: Record<string, unknown>,
+    req: IncomingMessage,
+  ): void {
+    const at = {
+      account: services.access.account,
+      region: regionOf(req),
+      poolTags: (poolId: string) => services.pools.tagsOf(poolId),
+      passRoleChecked: services.passRoleChecked(),
+    };
+    const rule = service === 'logs' ? LOGS_ACCESS[operation] : COGNITO_ACCESS[operation];
+    const denial = services.access.authorize(caller, rule?.(input, at));
+    if (denial) throw new ServiceError('AccessDeniedException', denial.message);
+  }
+
   async function handleJson(req: IncomingMessage, res: ServerResponse, target: string) {
     const started = performance.now();
     const [prefix = '', operation = ''] = target.split('.');
@@ -141,12 +181,15 @@ export function createCognitoServer(services: Services): Server {
           : undefined;
     let status = 200;
     try {
+      const raw = await readBody(req, MAX_JSON_BODY);
+      // Signed requests only, as on AWS, but for the public sign-in operations.
+      const unsigned = service === 'cognito-idp' && COGNITO_UNSIGNED_OPERATIONS.has(operation);
+      const caller = unsigned ? undefined : authenticate(req, service, raw);
       if (!handler)
         throw new ServiceError(
           'UnknownOperationException',
           `The local twin does not implement ${target || 'this operation'}.`,
         );
-      const raw = await readBody(req, MAX_JSON_BODY);
       let input: unknown;
       try {
         input = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
@@ -158,6 +201,7 @@ export function createCognitoServer(services: Services): Server {
       services.faults.check(operation, service === 'logs' ? 'logs' : 'cognito-idp');
       const model = service ? operationModel(service, operation) : undefined;
       if (model) checkInput(input as Record<string, unknown>, model.input);
+      if (caller) authorize(caller, service, operation, input as Record<string, unknown>, req);
       const body = await handler(input as Record<string, unknown>, regionOf(req));
       sendJson(res, 200, body);
       if (service && responses.hasSubscribers)

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { AccessControl } from '../iam/access.ts';
 import { type ObjectCreatedEvent, type ObjectCreatedReason, objectCreatedEvent } from './events.ts';
 import { S3Faults } from './faults.ts';
+import { createS3Guard } from './guard.ts';
 import { createS3Server, listen, type S3RequestLogEntry } from './server.ts';
 import { S3Store, type StoredObject } from './store.ts';
 import { FolderWatcher } from './watcher.ts';
@@ -44,6 +46,11 @@ export interface S3TwinOptions {
   onRequest?: (entry: S3RequestLogEntry) => void;
   /** Unexpected failures (disk errors, a throwing listener); the twin itself never prints. */
   onError?: (error: Error) => void;
+  /**
+   * Signatures and IAM, shared with the twin's other services. Without it, every well-signed
+   * request acts as the account's administrator (a signature is still required).
+   */
+  access?: AccessControl;
 }
 
 /** The events of `S3Twin.events`. */
@@ -115,6 +122,11 @@ export async function startS3Twin(options: S3TwinOptions): Promise<S3Twin> {
       faults,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       onError: report,
+      guard: createS3Guard(
+        options.access ?? new AccessControl({ account, region }),
+        region,
+        (bucket) => store.bucketExists(bucket),
+      ),
     });
   } catch (error) {
     store.close();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { Caller } from '../iam/access.ts';
 import { internalError, S3Error } from './errors.ts';
 import type { OperationContext, ServerContext } from './operations/context.ts';
 import { type S3Request, sendError, target } from './request.ts';
@@ -27,20 +28,24 @@ export function createS3Server(context: ServerContext): Server {
       query: new URLSearchParams(),
     };
     let operation = 'Unknown';
+    let caller: Caller | undefined;
     const closed = new Promise<void>((resolve) => res.once('close', resolve));
     const work = async () => {
       const t = target(req);
       r.bucket = t.bucket;
       r.key = t.key;
       r.query = t.query;
+      caller = context.guard.authenticate(req, r.query);
       const routed = route(r);
       operation = routed.operation;
+      context.guard.authorize(caller, operation, r);
       const fault = context.faults?.take(operation, r.key);
       if (fault) throw fault;
       await routed.run(ctx, r);
     };
     const settled = work().catch((error: unknown) => {
-      const known = error instanceof S3Error ? error : internalError();
+      let known = error instanceof S3Error ? error : internalError();
+      if (caller) known = context.guard.answer(caller, known, r.bucket);
       if (!(error instanceof S3Error)) context.onError?.(error as Error);
       if (res.headersSent) res.destroy();
       else sendError(r, known);

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { AccessControl } from '../iam/access.ts';
 import { twinClock, type VirtualClock } from './clock.ts';
 import { type ExecutionStatusChangeEvent, executionStatusChangeEvent } from './events.ts';
 import type { HistoryEvent } from './history.ts';
@@ -59,6 +60,11 @@ export interface SfnTwinOptions {
   onStatusChange?: (event: ExecutionStatusChangeEvent) => void;
   /** One entry per HTTP request (operation, status, duration; never bodies). */
   onRequest?: (entry: SfnRequestLog) => void;
+  /**
+   * Signatures and IAM, shared with the twin's other services. Without it, every well-signed
+   * request acts as the account's administrator (a signature is still required).
+   */
+  access?: AccessControl;
 }
 
 export interface StartExecutionRequest {
@@ -130,7 +136,10 @@ export async function startSfnTwin(options: SfnTwinOptions): Promise<SfnTwin> {
   });
   const store = new SfnStore(join(options.dataDir, 'sfn'));
   let ready = false;
-  const server: Server = createSfnServer(service, options.onRequest, () => ready);
+  const server: Server = createSfnServer(service, options.onRequest, () => ready, {
+    access: options.access ?? new AccessControl({ account, region }),
+    region,
+  });
   let port: number;
   let interrupted: Execution[];
   try {

@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { jsonRefusal } from '../auth/errors.ts';
+import { payloadHashOf } from '../auth/sigv4.ts';
 import { readBody as readAwsBody, sendAwsJson } from '../http.ts';
+import { type AccessControl, isFailure } from '../iam/access.ts';
+import { SFN_ACCESS } from '../iam/actions/sfn.ts';
 import { SfnError } from './errors.ts';
 import type { SfnService } from './service.ts';
 
@@ -33,8 +37,10 @@ const send = (res: ServerResponse, status: number, body: unknown, errorType?: st
  */
 export function createSfnServer(
   service: SfnService,
-  onRequest?: (entry: SfnRequestLog) => void,
-  ready: () => boolean = () => true,
+  onRequest: ((entry: SfnRequestLog) => void) | undefined,
+  ready: () => boolean,
+  /** Signatures and IAM (twin/iam), and the one region whose credential scope the twin takes. */
+  guard: { access: AccessControl; region: string },
 ): Server {
   const operations: Record<string, Operation> = {
     ListStateMachines: (input) => service.listStateMachines(input),
@@ -62,18 +68,24 @@ export function createSfnServer(
           404,
         );
       }
-      if (!ready()) {
-        req.resume();
-        throw new SfnError('ServiceUnavailable', 'The local Step Functions twin is starting.', 503);
+      const raw = await readBody(req);
+      const caller = guard.access.authenticate(req, {
+        service: 'states',
+        region: guard.region,
+        query: new URL(req.url ?? '/', 'http://twin').searchParams,
+        payloadHash: payloadHashOf(raw),
+      });
+      if (isFailure(caller)) {
+        const refusal = jsonRefusal(caller);
+        throw new SfnError(refusal.code, refusal.message, refusal.status);
       }
-      if (!run) {
-        req.resume();
+      if (!ready())
+        throw new SfnError('ServiceUnavailable', 'The local Step Functions twin is starting.', 503);
+      if (!run)
         throw new SfnError(
           'UnknownOperationException',
           `The local Step Functions twin does not implement ${target || 'this operation'}.`,
         );
-      }
-      const raw = await readBody(req);
       let input: unknown;
       try {
         input = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
@@ -82,6 +94,11 @@ export function createSfnServer(
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input))
         throw new SfnError('SerializationException', 'The request body must be a JSON object.');
+      const denial = guard.access.authorize(
+        caller,
+        SFN_ACCESS[operation]?.(input as Record<string, unknown>),
+      );
+      if (denial) throw new SfnError('AccessDeniedException', denial.message);
       send(res, 200, run(input as Record<string, unknown>));
     } catch (error) {
       const known =

@@ -35,6 +35,11 @@ export interface StateMachineSpec {
   definition: object;
   /** One handler per Task state name, including Task states inside Map iterators and branches. */
   handlers: Record<string, TaskHandler>;
+  /**
+   * Aliases (names) executions may be started through, as `<state machine ARN>:<alias>`: the
+   * twin keeps one version of each state machine, its definition, which every alias routes to.
+   */
+  aliases?: string[];
 }
 
 /** An execution as the in-process API returns it (dates in epoch ms on the twin's clock): its record, less the twin's bookkeeping. */
@@ -62,6 +67,7 @@ interface Registered {
   creationDate: number;
   machine: StateMachine;
   handlers: Record<string, TaskHandler>;
+  aliases: string[];
 }
 
 interface Running {
@@ -252,6 +258,7 @@ export class SfnService {
           validationOptions: { noValidate: true },
         }),
         handlers: spec.handlers,
+        aliases: spec.aliases ?? [],
       });
     }
   }
@@ -295,11 +302,15 @@ export class SfnService {
     return `arn:aws:states:${this.region}:${this.account}:stateMachine:${name}`;
   }
 
-  private machineByArn(arn: string): Registered {
-    const match = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([^:]+)$/.exec(arn);
-    if (!match) throw invalidArn(arn);
-    const machine = this.machines.get(match[1] as string);
-    if (!machine || machine.arn !== arn) throw stateMachineDoesNotExist(arn);
+  /** The state machine an ARN names; with `qualified`, also through one of its aliases. */
+  private machineByArn(arn: string, qualified = false): Registered {
+    const match =
+      /^(arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([^:]+))(?::([^:]+))?$/.exec(arn);
+    if (!match || (match[3] !== undefined && !qualified)) throw invalidArn(arn);
+    const machine = this.machines.get(match[2] as string);
+    if (!machine || machine.arn !== match[1]) throw stateMachineDoesNotExist(arn);
+    if (match[3] !== undefined && !machine.aliases.includes(match[3]))
+      throw new SfnError('ResourceNotFound', `Resource not found: '${arn}'`);
     return machine;
   }
 
@@ -320,7 +331,7 @@ export class SfnService {
     startDate: number;
   } {
     if (this.closed) throw new SfnError('ServiceUnavailable', 'The twin is closed.', 503);
-    const machine = this.machineByArn(request.stateMachineArn);
+    const machine = this.machineByArn(request.stateMachineArn, true);
     if (request.name !== undefined && !isValidName(request.name)) throw invalidName(request.name);
     const name = request.name ?? randomUUID();
     const inputJson = request.input ?? '{}';

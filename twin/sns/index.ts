@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { queryRefusal } from '../auth/errors.ts';
+import { payloadHashOf } from '../auth/sigv4.ts';
 import { listen } from '../http.ts';
+import { AccessControl, isFailure } from '../iam/access.ts';
+import { SNS_ACCESS } from '../iam/actions/sns.ts';
 
 /** A message the local topic received, as kept in `<dataDir>/sns/messages.jsonl`. */
 export interface ReceivedMessage {
@@ -23,6 +27,13 @@ export interface SnsTwinOptions {
   /** Topics that exist from the start (names). */
   topics?: string[];
   onMessage?: (message: ReceivedMessage) => void;
+  /** The KMS key (ARN) each encrypted topic uses, by topic name: publishers need it too. */
+  topicKeys?: Record<string, string>;
+  /**
+   * Signatures and IAM, shared with the twin's other services. Without it, every well-signed
+   * request acts as the account's administrator (a signature is still required).
+   */
+  access?: AccessControl;
 }
 
 export interface SnsTwin {
@@ -76,6 +87,13 @@ export async function startSnsTwin(options: SnsTwinOptions): Promise<SnsTwin> {
     (options.topics ?? []).map((name) => `arn:aws:sns:${region}:${account}:${name}`),
   );
   let failures = 0;
+  const access = options.access ?? new AccessControl({ account, region });
+  const at = {
+    account,
+    region,
+    topicKey: (topicArn: string) =>
+      options.topicKeys?.[topicArn.slice(`arn:aws:sns:${region}:${account}:`.length)],
+  };
 
   const reply = (res: ServerResponse, status: number, body: string) => {
     res.writeHead(status, {
@@ -99,8 +117,34 @@ export async function startSnsTwin(options: SnsTwinOptions): Promise<SnsTwin> {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     if (req.method !== 'POST') return error(res, 405, 'InvalidAction', 'Only POST is supported.');
-    const params = new URLSearchParams(await readBody(req));
+    const body = await readBody(req);
+    const caller = access.authenticate(req, {
+      service: 'sns',
+      region,
+      query: new URL(req.url ?? '/', 'http://twin').searchParams,
+      payloadHash: payloadHashOf(body),
+    });
+    if (isFailure(caller)) {
+      const refusal = queryRefusal(caller);
+      return error(res, refusal.status, refusal.code, refusal.message);
+    }
+    const params = new URLSearchParams(body);
     const action = params.get('Action');
+    const denial = access.authorize(caller, SNS_ACCESS[action ?? '']?.(params, at));
+    if (denial)
+      return denial.request.action.startsWith('kms:')
+        ? error(
+            res,
+            400,
+            'KMSAccessDenied',
+            `${denial.message} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)`,
+          )
+        : error(
+            res,
+            403,
+            'AuthorizationError',
+            denial.message.replace(/: sns:/g, ': SNS:').replace(/the sns:/, 'the SNS:'),
+          );
     if (action === 'Publish') {
       const topicArn = params.get('TopicArn') ?? '';
       if (!topics.has(topicArn)) return error(res, 404, 'NotFound', 'Topic does not exist');

@@ -10,6 +10,7 @@ import {
   type S3TwinOptions,
   startS3Twin,
 } from '../../../twin/s3/index.ts';
+import { signedHeaders } from '../../helpers/sign.ts';
 
 export interface S3Fixture {
   twin: S3Twin;
@@ -44,7 +45,8 @@ export async function startS3Fixture(options: Partial<S3TwinOptions> = {}): Prom
   fixture.client = (config = {}) =>
     new S3Client({
       endpoint: fixture.twin.endpoint,
-      region: 'us-east-1',
+      // Signed for the twin's region, which S3 checks in the credential scope.
+      region: fixture.twin.region,
       credentials,
       maxAttempts: 1,
       ...config,
@@ -83,21 +85,34 @@ export interface RawResponse {
 }
 
 /**
- * A request exactly as written: no SDK, no URL normalisation (`..` stays `..`), any Host header.
+ * A request exactly as written: no SDK, no URL normalisation (`..` stays `..`), any Host header;
+ * signed as the SDK signs (the twin refuses unsigned requests) unless `unsigned`.
  */
-export function raw(
+export async function raw(
   endpoint: string,
   options: {
     method: string;
     path: string;
     headers?: Record<string, string>;
     body?: Buffer | string;
+    unsigned?: boolean;
   },
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(endpoint);
+  const headers = options.unsigned
+    ? options.headers
+    : await signedHeaders(
+        {
+          method: options.method,
+          url: `${endpoint}${options.path}`,
+          ...(options.headers ? { headers: options.headers } : {}),
+          ...(options.body !== undefined ? { body: options.body } : {}),
+        },
+        { service: 's3' },
+      );
   return new Promise((resolve, reject) => {
     const req = request(
-      { hostname, port, method: options.method, path: options.path, headers: options.headers },
+      { hostname, port, method: options.method, path: options.path, headers },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

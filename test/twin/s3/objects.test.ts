@@ -21,6 +21,7 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signedHeaders } from '../../helpers/sign.ts';
 import { bytes, eventually, md5, raw, type S3Fixture, sleep, startS3Fixture } from './fixture.ts';
 
 let f: S3Fixture;
@@ -497,14 +498,16 @@ describe('untrusted keys', () => {
 describe('atomic writes', () => {
   it('keeps nothing of an upload the client abandons half way, and raises no event', async () => {
     const { hostname, port } = new URL(f.twin.endpoint);
-    await new Promise<void>((resolve) => {
-      const req = request({
-        hostname,
-        port,
+    const headers = await signedHeaders(
+      {
         method: 'PUT',
-        path: '/bkt/half.bin',
+        url: `${f.twin.endpoint}/bkt/half.bin`,
         headers: { 'content-length': '1000000' },
-      });
+      },
+      { service: 's3', payloadHash: 'UNSIGNED-PAYLOAD' },
+    );
+    await new Promise<void>((resolve) => {
+      const req = request({ hostname, port, method: 'PUT', path: '/bkt/half.bin', headers });
       req.on('error', () => resolve());
       req.write(Buffer.alloc(300_000, 7));
       setTimeout(() => req.destroy(), 50);
@@ -518,13 +521,15 @@ describe('atomic writes', () => {
     await f.s3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'doc.csv', Body: 'version one' }));
     const { hostname, port } = new URL(f.twin.endpoint);
     const next = Buffer.from('version two, longer');
-    const req = request({
-      hostname,
-      port,
-      method: 'PUT',
-      path: '/bkt/doc.csv',
-      headers: { 'content-length': String(next.length) },
-    });
+    const headers = await signedHeaders(
+      {
+        method: 'PUT',
+        url: `${f.twin.endpoint}/bkt/doc.csv`,
+        headers: { 'content-length': String(next.length) },
+      },
+      { service: 's3', payloadHash: 'UNSIGNED-PAYLOAD' },
+    );
+    const req = request({ hostname, port, method: 'PUT', path: '/bkt/doc.csv', headers });
     const answered = new Promise<number>((resolve) =>
       req.on('response', (res) => resolve(res.statusCode ?? 0)),
     );

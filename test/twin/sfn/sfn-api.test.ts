@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, MAX_PAYLOAD_BYTES } from '../../../twin/sfn/index.ts';
+import { signedJsonPost } from '../../helpers/sign.ts';
 import { ACCOUNT, fn, REGION, type SfnFixture, startSfnFixture, until } from './helpers.ts';
 
 /** Echo: one Task. Hold: a Wait long enough to keep an execution RUNNING. */
@@ -40,7 +41,12 @@ beforeEach(async () => {
     // Waits sleep in real time: a held execution stays RUNNING for the whole test.
     waitScale: 1,
     stateMachines: [
-      { name: 'echo', definition: echo, handlers: { Echo: async (input) => ({ echoed: input }) } },
+      {
+        name: 'echo',
+        definition: echo,
+        handlers: { Echo: async (input) => ({ echoed: input }) },
+        aliases: ['live'],
+      },
       { name: 'hold', definition: hold, handlers: {} },
     ],
   });
@@ -55,6 +61,27 @@ async function finished(executionArn: string) {
 }
 
 describe('StartExecution and DescribeExecution through @aws-sdk/client-sfn', () => {
+  it('starts an execution through an alias of the state machine, on its one version', async () => {
+    const started = await f.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: `${smArn('echo')}:live`, name: 'via-alias' }),
+    );
+    expect(started.executionArn).toBe(
+      `arn:aws:states:${REGION}:${ACCOUNT}:execution:echo:via-alias`,
+    );
+    expect(await finished(started.executionArn as string)).toMatchObject({
+      stateMachineArn: smArn('echo'),
+      status: 'SUCCEEDED',
+    });
+    const unknown = await f.sfn
+      .send(new StartExecutionCommand({ stateMachineArn: `${smArn('echo')}:beta` }))
+      .catch((error: Error) => error);
+    expect((unknown as Error).name).toBe('ResourceNotFound');
+    const qualifiedDescribe = await f.sfn
+      .send(new DescribeStateMachineCommand({ stateMachineArn: `${smArn('echo')}:live` }))
+      .catch((error: Error) => error);
+    expect((qualifiedDescribe as Error).name).toBe('InvalidArn');
+  });
+
   it('runs an execution to SUCCEEDED and describes it as AWS does', async () => {
     const started = await f.sfn.send(
       new StartExecutionCommand({
@@ -90,14 +117,12 @@ describe('StartExecution and DescribeExecution through @aws-sdk/client-sfn', () 
   });
 
   it('answers dates as epoch seconds with fractional milliseconds on the wire', async () => {
-    const clockless = await fetch(f.twin.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'AWSStepFunctions.StartExecution',
-      },
-      body: JSON.stringify({ stateMachineArn: smArn('echo'), name: 'wire' }),
-    });
+    const clockless = await signedJsonPost(
+      f.twin.endpoint,
+      'AWSStepFunctions.StartExecution',
+      { stateMachineArn: smArn('echo'), name: 'wire' },
+      { service: 'states', version: '1.0' },
+    );
     expect(clockless.status).toBe(200);
     expect(clockless.headers.get('content-type')).toBe('application/x-amz-json-1.0');
     const body = (await clockless.json()) as { startDate: number };
@@ -445,14 +470,15 @@ describe('state machines', () => {
 
 describe('the endpoint', () => {
   it('answers an unknown operation with an AWS JSON error', async () => {
-    const response = await fetch(f.twin.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'AWSStepFunctions.CreateActivity',
+    const response = await signedJsonPost(
+      f.twin.endpoint,
+      'AWSStepFunctions.CreateActivity',
+      '{}',
+      {
+        service: 'states',
+        version: '1.0',
       },
-      body: '{}',
-    });
+    );
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
   });

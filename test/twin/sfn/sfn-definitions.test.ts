@@ -8,6 +8,7 @@ import {
   startSfnTwin,
   taskStateNames,
 } from '../../../twin/sfn/index.ts';
+import { signedJsonPost } from '../../helpers/sign.ts';
 import { fn } from './helpers.ts';
 
 let dataDir: string;
@@ -113,14 +114,12 @@ describe('starting the twin with state machines', () => {
       expect(twin.stateMachineArn('m')).toBe(
         'arn:aws:states:eu-west-1:210987654321:stateMachine:m',
       );
-      const response = await fetch(twin.endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': 'AWSStepFunctions.DescribeStateMachine',
-        },
-        body: JSON.stringify({ stateMachineArn: twin.stateMachineArn('m') }),
-      });
+      const response = await signedJsonPost(
+        twin.endpoint,
+        'AWSStepFunctions.DescribeStateMachine',
+        { stateMachineArn: twin.stateMachineArn('m') },
+        { service: 'states', version: '1.0', region: 'eu-west-1' },
+      );
       const definition = JSON.parse(((await response.json()) as { definition: string }).definition);
       expect(definition.States.Prepare.Resource).toBe(
         'arn:aws:lambda:eu-west-1:210987654321:function:prepareImport',

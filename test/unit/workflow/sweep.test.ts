@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CognitoIdentityProviderClient,
+  DescribeUserImportJobCommand,
   ListUserImportJobsCommand,
   StopUserImportJobCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -69,6 +70,35 @@ describe('sweepExecution and the allowed pools', () => {
     );
     expect(result).toMatchObject({ action: 'reported-by-workflow', stoppedJobs: [] });
     expect(cognito).not.toReceiveCommand(StopUserImportJobCommand);
+  });
+
+  it('reads a job that ended between its listing and its stop, rather than failing the sweep', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const job = {
+      JobId: 'import-1',
+      JobName: 'run-1-part-1',
+      CreationDate: new Date('2026-11-27T09:59:30Z'),
+    };
+    cognito
+      .on(ListUserImportJobsCommand)
+      .resolves({ UserImportJobs: [{ ...job, Status: 'InProgress' }] });
+    cognito.on(StopUserImportJobCommand).rejects(
+      Object.assign(new Error('The job has already ended.'), {
+        name: 'PreconditionNotMetException',
+      }),
+    );
+    cognito
+      .on(DescribeUserImportJobCommand)
+      .resolves({ UserImportJob: { ...job, Status: 'Succeeded' } });
+    const result = await sweepExecution(
+      rejectedRun({ bucket: 'b', key: 'incoming/eu-west-1_AbC123/users.csv' }),
+      deps(),
+    );
+    expect(cognito).toReceiveCommandWith(DescribeUserImportJobCommand, {
+      UserPoolId: 'eu-west-1_AbC123',
+      JobId: 'import-1',
+    });
+    expect(result.action).toBe('reported-by-workflow');
   });
 
   it('looks in no pool for a key whose folder is no pool id', async () => {

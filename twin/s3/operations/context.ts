@@ -1,5 +1,6 @@
 import type { ObjectCreatedReason } from '../events.ts';
 import type { S3Faults } from '../faults.ts';
+import type { S3Guard } from '../guard.ts';
 import type { S3Request } from '../request.ts';
 import type { S3Store, StoredObject } from '../store.ts';
 
@@ -22,6 +23,8 @@ export interface ServerContext {
   faults?: S3Faults;
   /** Unexpected failures (a bug, a disk error): the client gets a 500 InternalError. */
   onError?: (error: Error) => void;
+  /** Signatures and IAM (guard.ts): who signed each request and what its role allows. */
+  guard: S3Guard;
 }
 
 /** What an operation gets: the server's context and its own state. */

@@ -1,11 +1,40 @@
 /**
- * Just enough of CloudFormation's template processing to read the packaged template as a stack
- * with given parameter values would get it: the Conditions evaluated, every Fn::If resolved (an
+ * Just enough of CloudFormation's template processing to read a template as a stack with given
+ * parameter values would get it: the Conditions evaluated, every Fn::If resolved (an
  * AWS::NoValue branch removes the property or list item), resources and outputs whose condition
  * is false left out; and, for strings, Ref / Fn::Sub / Fn::Join / Fn::Split / Fn::Select worked
- * out, with the pseudo parameters and GetAtt left as `${AWS::Region}` and `${Resource.Attr}`.
+ * out. Pseudo parameters and references to resources are left as `${AWS::Region}`,
+ * `${Resource}` and `${Resource.Attr}`, unless a {@link Resolver} names them (the twin's host
+ * does, to read the stack's IAM policies with the twin's account, region and resource names).
+ * Used by the deploy tests and by src/local/stack-roles.ts.
  */
-import type { CfnTemplate } from '../../scripts/packaging.ts';
+
+/** The part of a CloudFormation template that is read. */
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string | string[];
+  Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+export interface CfnTemplate {
+  Parameters?: Record<string, Record<string, unknown>>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown }>;
+}
+
+/**
+ * What a stack's references resolve to: `Ref` and `${Name}` of a pseudo parameter or resource,
+ * and `Fn::GetAtt` / `${Resource.Attr}`. A resolver that answers undefined makes the evaluation
+ * fail, naming the reference, rather than leave it unresolved.
+ */
+export interface Resolver {
+  ref(name: string): string | undefined;
+  getAtt(resource: string, attribute: string): string | undefined;
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -104,35 +133,58 @@ export function resolveScenario(
 }
 
 /**
- * A value worked out to a string (or a list of strings): parameters by their values, pseudo
- * parameters and GetAtt as `${AWS::Region}` / `${Resource.Attr}`, a Ref to a resource as
- * `${Resource}`.
+ * A value worked out to a string (or a list of strings): parameters by their values; pseudo
+ * parameters and references to resources by the resolver's answers, or, without one, as
+ * `${AWS::Region}` / `${Resource.Attr}` / `${Resource}`.
  */
-export function evaluate(node: unknown, parameters: Record<string, string>): string | string[] {
+export function evaluate(
+  node: unknown,
+  parameters: Record<string, string>,
+  resolver?: Resolver,
+): string | string[] {
   const text = (value: unknown): string => {
-    const result = evaluate(value, parameters);
+    const result = evaluate(value, parameters, resolver);
     if (Array.isArray(result)) throw new Error(`Expected a string, got ${JSON.stringify(result)}.`);
     return result;
   };
+  const ref = (name: string): string => {
+    if (name in parameters) return parameters[name] as string;
+    if (!resolver) return `\${${name}}`;
+    const value = resolver.ref(name);
+    if (value === undefined) throw new Error(`Cannot resolve Ref ${name}.`);
+    return value;
+  };
+  const getAtt = (resource: string, attribute: string): string => {
+    if (!resolver) return `\${${resource}.${attribute}}`;
+    const value = resolver.getAtt(resource, attribute);
+    if (value === undefined) throw new Error(`Cannot resolve Fn::GetAtt ${resource}.${attribute}.`);
+    return value;
+  };
   if (typeof node === 'string') return node;
-  if (typeof node === 'number') return String(node);
+  if (typeof node === 'number' || typeof node === 'boolean') return String(node);
   if (Array.isArray(node)) return node.map(text);
   if (isObject(node)) {
-    if (typeof node.Ref === 'string')
-      return node.Ref in parameters ? (parameters[node.Ref] as string) : `\${${node.Ref}}`;
-    const getAtt = node['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+    if (typeof node.Ref === 'string') return ref(node.Ref);
+    const getAttArgs = node['Fn::GetAtt'];
+    if (Array.isArray(getAttArgs)) {
+      const [resource, ...attribute] = getAttArgs.map(String) as [string, ...string[]];
+      return getAtt(resource, attribute.join('.'));
+    }
+    if (typeof getAttArgs === 'string') {
+      const dot = getAttArgs.indexOf('.');
+      return getAtt(getAttArgs.slice(0, dot), getAttArgs.slice(dot + 1));
+    }
     const join = node['Fn::Join'];
     if (Array.isArray(join)) {
       const [separator, items] = join as [string, unknown];
-      const list = evaluate(items, parameters);
+      const list = evaluate(items, parameters, resolver);
       return (Array.isArray(list) ? list : [list]).join(separator);
     }
     const split = node['Fn::Split'];
     if (Array.isArray(split)) return text(split[1]).split(split[0] as string);
     const select = node['Fn::Select'];
     if (Array.isArray(select)) {
-      const list = evaluate(select[1], parameters);
+      const list = evaluate(select[1], parameters, resolver);
       const index = Number(select[0]);
       if (!Array.isArray(list) || index >= list.length)
         throw new Error(`Fn::Select ${index} is out of range.`);
@@ -144,10 +196,10 @@ export function evaluate(node: unknown, parameters: Record<string, string>): str
         string,
         Record<string, unknown>,
       ];
-      return body.replace(/\$\{([^}!]+)\}/g, (whole, name: string) => {
+      return body.replace(/\$\{([^}!]+)\}/g, (_whole, name: string) => {
         if (name in variables) return text(variables[name]);
-        if (name in parameters) return parameters[name] as string;
-        return whole;
+        const dot = name.indexOf('.');
+        return dot === -1 ? ref(name) : getAtt(name.slice(0, dot), name.slice(dot + 1));
       });
     }
   }
