@@ -75,7 +75,7 @@ describe('Cognito throttling and internal errors', () => {
     },
   );
 
-  it("retries throttled reads of the import logs (CloudWatch Logs' ThrottlingException) while reporting skipped users: PARTIAL", async () => {
+  it("waits out throttled reads of the import logs (CloudWatch Logs' ThrottlingException) inside ReportOutcome while reporting skipped users: PARTIAL", async () => {
     const pool = await f.createPool();
     await f.finish(await f.drop(pool, 'seed.csv', csv(HEADER, ...users(1))));
     f.twin.cognito.faults.add({ kind: 'throttle', operation: 'FilterLogEvents', count: BURST });
@@ -86,9 +86,9 @@ describe('Cognito throttling and internal errors', () => {
     expect(outcome?.failures?.sample).toEqual([
       { line: 2, reason: 'SKIPPED: The user already exists.' },
     ]);
-    expect(taskFailures(history)).toEqual([
-      'ReportOutcome TransientServiceError(ThrottlingException)',
-    ]);
+    // The page is asked for again after a pause (src/workflow/failures.ts), so the invocation
+    // does not fail and start the report over: a long log is not read twice.
+    expect(taskFailures(history)).toEqual([]);
     await expectClean();
   });
 
