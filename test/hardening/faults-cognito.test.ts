@@ -210,4 +210,22 @@ describe('Lambda crashes', () => {
     ).toHaveLength(1);
     await expectClean();
   });
+
+  it('ReportOutcome out of time (Sandbox.Timedout): the sweeper sends the outcome with its counts, without failures.csv', async () => {
+    const pool = await f.createPool();
+    await f.finish(await f.drop(pool, 'timeout-seed.csv', csv(HEADER, ...users(1))));
+    crashes.arm('ReportOutcome', { when: 'before', error: 'Sandbox.Timedout' });
+    const { execution, outcome, history } = await f.finish(
+      await f.drop(pool, 'report-timeout.csv', csv(HEADER, ...users(3))),
+    );
+    expect(execution.error).toBe('OutcomeNotReported');
+    expect(taskFailures(history)).toEqual(['ReportOutcome Sandbox.Timedout']);
+    // Building the list again would take the sweeper as long: the counts go out instead.
+    expect(outcome).toMatchObject({ status: 'PARTIAL', totals: { imported: 2, skipped: 1 } });
+    expect(outcome?.failures).toBeUndefined();
+    expect(
+      f.twin.sns.messages().filter((m) => m.message.includes(`"run":"${execution.name}"`)),
+    ).toHaveLength(1);
+    await expectClean();
+  });
 });
