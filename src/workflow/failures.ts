@@ -24,9 +24,9 @@ import type { Outcome, OutcomeJob, PartRef } from './types.ts';
  * every row SKIPPED: up to 500,000 log lines per part, ten parts or more for a 1 GB file. So:
  *
  * - each part's log is read once, page after page (FilterLogEvents: at most 10,000 events or
- *   1 MB a page, under an account-wide rate quota), and a page that is throttled or meets a
- *   service fault is asked for again after a pause, rather than the whole report failing and
- *   starting over from the first page;
+ *   1 MB a page, under an account-wide rate quota), three parts at a time, and a page that is
+ *   throttled or meets a service fault is asked for again after a pause, rather than the whole
+ *   report failing and starting over from the first page;
  * - what a log line says is kept as two numbers (its part row, and an index into the handful of
  *   distinct outcomes and reasons), 8 bytes a line, not as strings;
  * - the line map, one file for every part in source order (parts of different password hash
@@ -55,6 +55,13 @@ export interface FailedPart {
   job: Pick<OutcomeJob, 'jobId' | 'jobName' | 'failedUsers' | 'skippedUsers'>;
 }
 
+/**
+ * Parts whose logs are read at once. CloudWatch Logs allows FilterLogEvents 5 times a second per
+ * account and Region: one reader at a time leaves most of that unused when a page takes longer
+ * than 200 ms to answer, more than a few would mostly be throttled (and would starve the other
+ * readers of the account's logs).
+ */
+const LOG_READERS = 3;
 /** Tries of one log page (each the SDK's own attempts) before the error is the report's. */
 const PAGE_TRIES = 8;
 const PAUSE_MS = 1_000;
@@ -209,11 +216,13 @@ async function readJobLog(
   job: FailedPart['job'],
   outcomes: Outcomes,
   lines: PartLines,
+  stop: AbortSignal,
 ): Promise<void> {
   const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
   for (const group of groups) {
     let nextToken: string | undefined;
     do {
+      if (stop.aborted) return;
       const input: FilterLogEventsCommandInput = {
         logGroupName: group,
         logStreamNames: [`${job.jobId}/${job.jobName}`],
@@ -373,21 +382,42 @@ export async function writeFailures(
     if (sample.length < SAMPLE_SIZE) sample.push({ line, reason: outcomes.reasons[id] as string });
   };
 
-  // 1. Every part's log lines, part by part.
+  // 1. Every part's log lines, LOG_READERS parts at a time. The first error stops the others
+  // between pages: nothing may go on reading after the invocation has failed.
+  const groups = await logGroups(deps, stats, userPoolId);
+  const read: PartLines[] = [];
+  const stop = new AbortController();
+  let next = 0;
+  const reader = async () => {
+    while (next < parts.length && !stop.signal.aborted) {
+      const at = next++;
+      const { job } = parts[at] as FailedPart;
+      const lines = new PartLines(job.failedUsers + job.skippedUsers);
+      await readJobLog(deps, stats, groups, job, outcomes, lines, stop.signal);
+      lines.sort();
+      read[at] = lines;
+    }
+  };
+  const readers = await Promise.allSettled(
+    Array.from({ length: Math.min(LOG_READERS, parts.length) }, () =>
+      reader().catch((error: unknown) => {
+        stop.abort();
+        throw error;
+      }),
+    ),
+  );
+  const failed = readers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const maps = new Map<
     string,
     { bucket: string; mapKey: string; byPart: Map<number, PartLines> }
   >();
-  const groups = await logGroups(deps, stats, userPoolId);
-  for (const { part, job } of parts) {
-    const lines = new PartLines(job.failedUsers + job.skippedUsers);
-    await readJobLog(deps, stats, groups, job, outcomes, lines);
-    lines.sort();
+  parts.forEach(({ part }, at) => {
     const where = `${part.bucket}\n${part.mapKey}`;
     const map = maps.get(where) ?? { bucket: part.bucket, mapKey: part.mapKey, byPart: new Map() };
-    map.byPart.set(part.index, lines);
+    map.byPart.set(part.index, read[at] as PartLines);
     maps.set(where, map);
-  }
+  });
 
   // 2. One pass over the line map, into a temporary file.
   async function* rows(): AsyncGenerator<string> {

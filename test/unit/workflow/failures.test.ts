@@ -240,6 +240,30 @@ describe('failures.csv', () => {
     expect(s3).not.toReceiveCommand(PutObjectCommand);
   });
 
+  it('stops reading the other parts’ logs once one fails: nothing reads on after the invocation failed', async () => {
+    logs
+      .on(FilterLogEventsCommand, { logStreamNames: ['import-1/run-1-part-1'] })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    // Part 2's log never ends: each page names another.
+    let pages = 0;
+    logs
+      .on(FilterLogEventsCommand, { logStreamNames: ['import-2/run-1-part-2'] })
+      .callsFake(async () => {
+        pages++;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return { events: [{ message: skipped(1) }], nextToken: `page-${pages}` };
+      });
+    const error = await writeFailures(deps(), 'run-1', 'imports', 'us-east-1_P1', [
+      failedPart(1, 0, 1),
+      failedPart(2, 0, 1),
+    ]).catch((e: unknown) => e);
+    expect((error as Error).name).toBe('AccessDeniedException');
+    const seen = pages;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(pages).toBeLessThanOrEqual(seen + 1);
+    expect(s3).not.toReceiveCommand(GetObjectCommand);
+  });
+
   it('writes nothing when the logs hold no FAILED or SKIPPED line', async () => {
     mapObject(await interleavedMap());
     jobLogs({ 1: [[]] });
