@@ -1,22 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import {
-  type CloudWatchLogsClient,
-  DescribeLogGroupsCommand,
-  FilterLogEventsCommand,
-  type FilterLogEventsCommandOutput,
-} from '@aws-sdk/client-cloudwatch-logs';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { errorName, httpStatusOf, isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
+import { errorName, httpStatusOf, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import type { FunctionConfig } from '../config.ts';
 import { NotificationFailedError } from '../errors.ts';
-import { failuresKey, outcomeKey } from './keys.ts';
+import { writeFailures } from './failures.ts';
+import { outcomeKey } from './keys.ts';
 import { type Log, type MetricSink, recordOutcome } from './telemetry.ts';
 import type {
   JobState,
@@ -51,9 +40,9 @@ export interface ReportDeps {
   now: () => number;
   log?: Log;
   metrics?: MetricSink;
+  /** Waits before a throttled log page is asked for again (real time unless given). */
+  sleep?: (ms: number) => Promise<void>;
 }
-
-const SAMPLE_SIZE = 10;
 
 function sourceOf(state: ReportInput): Outcome['source'] {
   if (state.source)
@@ -132,83 +121,6 @@ export function subjectFor(
   return ascii.length <= 99 ? ascii : `${ascii.slice(0, 96)}...`;
 }
 
-interface LineResult {
-  line: number;
-  outcome: 'FAILED' | 'SKIPPED';
-  reason: string;
-}
-
-const LOG_LINE = /^\[(FAILED|SKIPPED)\] Line Number (\d+) - (.*)$/;
-
-/** The FAILED and SKIPPED lines of a job's import log, in order, read page by page. */
-async function* jobLogLines(
-  deps: ReportDeps,
-  userPoolId: string,
-  job: OutcomeJob,
-): AsyncGenerator<LineResult> {
-  const prefix = `/aws/cognito/userpools/${userPoolId}/`;
-  const { logGroups } = await deps.logs.send(
-    new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix }),
-  );
-  const stream = `${job.jobId}/${job.jobName}`;
-  for (const group of logGroups ?? []) {
-    let nextToken: string | undefined;
-    do {
-      let page: FilterLogEventsCommandOutput;
-      try {
-        page = await deps.logs.send(
-          new FilterLogEventsCommand({
-            logGroupName: group.logGroupName,
-            logStreamNames: [stream],
-            filterPattern: '?FAILED ?SKIPPED',
-            nextToken,
-          }),
-        );
-      } catch (error) {
-        if (isAwsError(error, 'ResourceNotFoundException')) break;
-        throw error;
-      }
-      for (const event of page.events ?? []) {
-        const match = LOG_LINE.exec(event.message ?? '');
-        if (match)
-          yield {
-            outcome: match[1] as LineResult['outcome'],
-            line: Number(match[2]),
-            reason: match[3] ?? '',
-          };
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
-  }
-}
-
-/**
- * Rows of one part in the run's line map (`part,part_row,part_line,source_line,source_row,username`,
- * RFC 4180), in order. Streamed: the map of a 500,000-row file never sits in memory.
- */
-async function* lineMap(
-  deps: ReportDeps,
-  bucket: string,
-  key: string,
-  part: number,
-): AsyncGenerator<{ partRow: number; sourceLine: number; username: string }> {
-  const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const lines = createInterface({
-    input: object.Body as Readable,
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) {
-    const match = /^(\d+),(\d+),\d+,(\d+),\d+,(.*)$/.exec(line);
-    if (!match || Number(match[1]) !== part) continue;
-    const raw = match[4] ?? '';
-    const username = raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw;
-    yield { partRow: Number(match[2]), sourceLine: Number(match[3]), username };
-  }
-}
-
-const csvCell = (value: string) =>
-  /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-
 /**
  * ReportOutcome: on every path, writes `failures.csv` (each FAILED and SKIPPED log line of every
  * job mapped back to its source line and username, in S3 only), decides the outcome, writes
@@ -244,7 +156,11 @@ export async function writeFailuresReport(
   const run = state.run ?? 'unknown-run';
   if (!state.userPoolId || jobsOf(state).length === 0) return undefined;
   try {
-    return await writeFailures(state, deps, state.parts ?? [], run, sourceOf(state).bucket);
+    const parts = (state.parts ?? []).flatMap(({ part, job }) =>
+      // A job with nothing failed or skipped has no line worth reading back.
+      job?.jobId && job.failedUsers + job.skippedUsers > 0 ? [{ part, job }] : [],
+    );
+    return await writeFailures(deps, run, sourceOf(state).bucket, state.userPoolId, parts);
   } catch (error) {
     if (isTransientServiceFault(error)) throw error;
     deps.log?.warn('failures.csv could not be written; the outcome has the counts', {
@@ -388,74 +304,4 @@ function strip(job: JobState): OutcomeJob {
     ...facts
   } = job;
   return facts;
-}
-
-async function writeFailures(
-  state: ReportInput,
-  deps: ReportDeps,
-  parts: ReportInput['parts'] & {},
-  run: string,
-  bucket: string,
-): Promise<Outcome['failures']> {
-  const sample: { line: number; reason: string }[] = [];
-  let count = 0;
-  const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
-  const userPoolId = state.userPoolId as string;
-  /** The file's lines, counted and sampled as they go by. */
-  async function* failureLines(): AsyncGenerator<string> {
-    yield 'line,username,outcome,reason\n';
-    for (const part of parts) {
-      const job = part.job;
-      // A job with nothing failed or skipped has no line worth reading back.
-      if (!job?.jobId || job.failedUsers + job.skippedUsers === 0) continue;
-      let map: ReturnType<typeof lineMap> | undefined;
-      try {
-        let mapped:
-          | IteratorResult<{ partRow: number; sourceLine: number; username: string }>
-          | undefined;
-        for await (const result of jobLogLines(deps, userPoolId, strip(job))) {
-          const partRow = result.line - offset;
-          map ??= lineMap(deps, part.part.bucket, part.part.mapKey, part.part.index);
-          mapped ??= await map.next();
-          while (!mapped.done && mapped.value.partRow < partRow) mapped = await map.next();
-          const entry = !mapped.done && mapped.value.partRow === partRow ? mapped.value : undefined;
-          const line = entry?.sourceLine ?? 0;
-          count++;
-          if (sample.length < SAMPLE_SIZE)
-            sample.push({ line, reason: `${result.outcome}: ${result.reason}` });
-          yield `${line},${csvCell(entry?.username ?? '')},${result.outcome},${csvCell(result.reason)}\n`;
-        }
-      } finally {
-        await map?.return(undefined);
-      }
-    }
-  }
-  // The rows go to a temporary file, not a string: a job in which 500,000 rows fail must not hold
-  // them all in the function's memory. The object is written once, whole, at the end. pipeline()
-  // ends on the first error of either side (a hand-written write loop waited for a 'drain' that a
-  // failed file stream never sends).
-  const dir = await mkdtemp(join(tmpdir(), 'failures-'));
-  const file = join(dir, 'failures.csv');
-  const out = createWriteStream(file);
-  try {
-    await pipeline(Readable.from(failureLines()), out);
-    const reportKey = failuresKey(run);
-    if (count > 0) {
-      const { size } = await stat(file);
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: reportKey,
-          Body: createReadStream(file),
-          ContentLength: size,
-          ContentType: 'text/csv',
-        }),
-      );
-    }
-    return { reportKey, count, sample };
-  } finally {
-    // The file is removed once closed, so nothing is still writing into a removed folder.
-    if (!out.closed) await new Promise<void>((resolve) => out.destroy().once('close', resolve));
-    await rm(dir, { recursive: true, force: true });
-  }
 }

@@ -113,15 +113,25 @@ interface RunFacts {
   validation?: ValidationSummary;
   /** The last state seen of each part that had an import job, by part index. */
   parts: Map<number, PartItem & { job?: JobState }>;
+  /** ReportOutcome ran out of time (Lambda's timeout, or its Task's). */
+  reportTimedOut: boolean;
 }
 
 /** What the history says about the run: how far it got and which jobs its parts made. */
 function runFacts(history: HistoryEvent[]): RunFacts {
-  const facts: RunFacts = { parts: new Map() };
+  const facts: RunFacts = { parts: new Map(), reportTimedOut: false };
+  let current = '';
   for (const event of history) {
     const entered = event.stateEnteredEventDetails;
     const exited = event.stateExitedEventDetails;
     const name = entered?.name ?? exited?.name;
+    if (entered) current = entered.name ?? '';
+    if (
+      current === 'ReportOutcome' &&
+      (event.lambdaFunctionFailedEventDetails?.error === 'Sandbox.Timedout' ||
+        event.type === 'LambdaFunctionTimedOut')
+    )
+      facts.reportTimedOut = true;
     const data = parseJson(entered?.input ?? exited?.output);
     if (!name || !isObject(data)) continue;
     if (entered && name === 'ReportOutcome') facts.reportState = data as ReportInput;
@@ -445,7 +455,13 @@ async function reportSweptRun(
     deps.log?.info('swept: republished the outcome', { status: swept.status });
     return 'republished';
   }
-  const failures = await writeFailuresReport(state, deps);
+  // ReportOutcome ran out of time, most likely building failures.csv: the sweeper has no more
+  // time than it had, so the outcome goes out with its counts rather than not at all.
+  if (swept.reportTimedOut)
+    deps.log?.warn(
+      'swept: ReportOutcome ran out of time; the outcome has the counts, not failures.csv',
+    );
+  const failures = swept.reportTimedOut ? undefined : await writeFailuresReport(state, deps);
   const outcome = composeOutcome(state, failures, deps.now());
   const written = await writeOutcome(outcome, deps);
   if (swept.error === OUTCOME_NOT_REPORTED)

@@ -491,6 +491,16 @@ describe('functions', () => {
     expect(resource(functionId('validateCsv')).Properties.MemorySize).toBeGreaterThanOrEqual(1769);
   });
 
+  it('gives ReportOutcome and the sweeper what the largest report needs: a full vCPU, the longest timeout, 4 GB of /tmp', () => {
+    // serverless.yml says why (failures.csv of 5,000,000 rows goes through /tmp first).
+    for (const key of ['reportOutcome', 'sweepExecution']) {
+      const properties = resource(functionId(key)).Properties;
+      expect(properties.MemorySize, key).toBeGreaterThanOrEqual(1769);
+      expect(properties.Timeout, key).toBe(890);
+      expect(properties.EphemeralStorage, key).toEqual({ Size: 4096 });
+    }
+  });
+
   it('hands every function the settings readFunctionConfig reads, with the stack defaults', async () => {
     const parameters = template.Parameters ?? {};
     const fake: Record<string, string> = {

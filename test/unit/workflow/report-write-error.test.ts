@@ -72,13 +72,16 @@ afterEach(() => {
   disk.closed = 0;
 });
 
+/** Enough rows for failures.csv to go to the file in several pieces (it is written in ~64 KB ones). */
+const ROWS = 5_000;
+
 const part = {
   index: 1,
   bucket: 'imports',
   key: 'staging/run-1/part-0001.csv',
   mapKey: 'staging/run-1/lines.csv',
-  rows: 40,
-  bytes: 900,
+  rows: ROWS,
+  bytes: 100_000,
 };
 const options = { invalidRows: 'reject' as const, notify: false, deadlineSeconds: 3600 };
 const state: ReportInput = {
@@ -98,7 +101,7 @@ const state: ReportInput = {
         jobName: 'run-1-part-1',
         status: 'Succeeded',
         importedUsers: 0,
-        skippedUsers: 40,
+        skippedUsers: ROWS,
         failedUsers: 0,
         poll: { rounds: 1, waitSeconds: 5 },
         slotBusy: false,
@@ -109,17 +112,17 @@ const state: ReportInput = {
   ],
 };
 
-function fortySkippedRows() {
+function skippedRows() {
   logs
     .on(DescribeLogGroupsCommand)
     .resolves({ logGroups: [{ logGroupName: '/aws/cognito/userpools/us-east-1_P1/pool' }] });
   logs.on(FilterLogEventsCommand).resolves({
-    events: Array.from({ length: 40 }, (_, i) => ({
+    events: Array.from({ length: ROWS }, (_, i) => ({
       message: `[SKIPPED] Line Number ${i + 1} - The user already exists.`,
     })),
   });
   const map = Array.from(
-    { length: 40 },
+    { length: ROWS },
     (_, i) => `1,${i + 1},${i + 2},${i + 2},${i + 1},user${i}`,
   );
   s3.on(GetObjectCommand).resolves({
@@ -133,7 +136,7 @@ describe('failures.csv on a disk that fails mid-write', () => {
   it('ends the report with the counts and without the list, and closes the file', {
     timeout: 10_000,
   }, async () => {
-    fortySkippedRows();
+    skippedRows();
     disk.failAfterWrites = 3;
     const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
     const outcome = await reportOutcome(state, {
@@ -144,7 +147,7 @@ describe('failures.csv on a disk that fails mid-write', () => {
       now: () => 0,
       log,
     });
-    expect(outcome).toMatchObject({ status: 'PARTIAL', totals: { skipped: 40 } });
+    expect(outcome).toMatchObject({ status: 'PARTIAL', totals: { skipped: ROWS } });
     expect(outcome.failures).toBeUndefined();
     expect(log.warn).toHaveBeenCalledWith(
       'failures.csv could not be written; the outcome has the counts',
@@ -157,7 +160,7 @@ describe('failures.csv on a disk that fails mid-write', () => {
   });
 
   it('writes every line when the disk keeps up (the same back-pressure, no failure)', async () => {
-    fortySkippedRows();
+    skippedRows();
     disk.failAfterWrites = 1_000;
     const outcome = await reportOutcome(state, {
       s3: new S3Client({}),
@@ -166,6 +169,6 @@ describe('failures.csv on a disk that fails mid-write', () => {
       config: { cognitoLineNumbering: 'data' },
       now: () => 0,
     });
-    expect(outcome.failures?.count).toBe(40);
+    expect(outcome.failures?.count).toBe(ROWS);
   });
 });

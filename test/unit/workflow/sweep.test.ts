@@ -1,22 +1,32 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   CognitoIdentityProviderClient,
   DescribeUserImportJobCommand,
   ListUserImportJobsCommand,
   StopUserImportJobCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepExecution } from '../../../src/workflow/sweep.ts';
 
 const cognito = mockClient(CognitoIdentityProviderClient);
 const sfn = mockClient(SFNClient);
+const s3 = mockClient(S3Client);
+const logs = mockClient(CloudWatchLogsClient);
+const sns = mockClient(SNSClient);
 afterEach(() => {
   cognito.reset();
   sfn.reset();
+  s3.reset();
+  logs.reset();
+  sns.reset();
 });
 
 const deps = () => ({
@@ -108,5 +118,82 @@ describe('sweepExecution and the allowed pools', () => {
       config: { cognitoLineNumbering: 'data', defaultUserPoolId: 'eu-west-1_Default1' },
     });
     expect(cognito).not.toReceiveCommand(ListUserImportJobsCommand);
+  });
+});
+
+describe('sweepExecution after ReportOutcome ran out of time', () => {
+  it('sends the outcome with its counts and reads no import log (States.Timeout on its Task)', async () => {
+    const options = { invalidRows: 'reject' as const, notify: true, deadlineSeconds: 3600 };
+    const reportState = {
+      run: 'run-1',
+      source: { bucket: 'imports', key: 'incoming/us-east-1_P1/users.csv' },
+      userPoolId: 'us-east-1_P1',
+      options,
+      parts: [
+        {
+          part: {
+            index: 1,
+            bucket: 'imports',
+            key: 'staging/run-1/part-0001.csv',
+            mapKey: 'staging/run-1/lines.csv',
+            rows: 3,
+            bytes: 90,
+          },
+          run: 'run-1',
+          userPoolId: 'us-east-1_P1',
+          options,
+          deadlineAt: 0,
+          job: {
+            jobId: 'import-AAAAAAAAAA',
+            jobName: 'run-1-part-1',
+            status: 'Succeeded',
+            importedUsers: 2,
+            skippedUsers: 1,
+            failedUsers: 0,
+          },
+        },
+      ],
+    };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 1,
+          type: 'TaskStateEntered',
+          timestamp: new Date(),
+          stateEnteredEventDetails: { name: 'ReportOutcome', input: JSON.stringify(reportState) },
+        },
+        { id: 2, type: 'LambdaFunctionTimedOut', timestamp: new Date() },
+      ],
+    });
+    cognito.on(ListUserImportJobsCommand).resolves({ UserImportJobs: [] });
+    s3.on(GetObjectCommand).rejects(
+      Object.assign(new Error('no such key'), {
+        name: 'NoSuchKey',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+    const result = await sweepExecution(
+      {
+        'detail-type': 'Step Functions Execution Status Change',
+        detail: {
+          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:run-1',
+          name: 'run-1',
+          status: 'FAILED',
+          error: 'OutcomeNotReported',
+          input: JSON.stringify({ bucket: 'imports', key: 'incoming/us-east-1_P1/users.csv' }),
+        },
+      },
+      { ...deps(), config: { cognitoLineNumbering: 'data', topicArn: 'arn:aws:sns:x:1:t' } },
+    );
+    expect(result).toMatchObject({ action: 'swept', outcome: 'written' });
+    const written = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(written.map((input) => input.Key)).toEqual(['reports/run-1/outcome.json']);
+    expect(JSON.parse(String(written[0]?.Body))).toMatchObject({
+      status: 'PARTIAL',
+      totals: { imported: 2, skipped: 1, failed: 0 },
+    });
+    expect(logs).not.toReceiveCommand(DescribeLogGroupsCommand);
+    expect(logs).not.toReceiveCommand(FilterLogEventsCommand);
+    expect(sns).toReceiveCommandTimes(PublishCommand, 1);
   });
 });
