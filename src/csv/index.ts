@@ -12,6 +12,7 @@ export {
   type Severity,
 } from './codes.ts';
 export { checkPasswordHash, detectPasswordHash, type HashCheck } from './hash-formats.ts';
+export type { Issue } from './issue-ledger.ts';
 export {
   type ByteSink,
   type MemorySink,
@@ -46,16 +47,15 @@ export {
   STANDARD_CSV_HEADER,
 } from './rules.ts';
 export { UsernameHasher, UsernameTable, usernameTableBytes } from './username-table.ts';
+export type {
+  InvalidRowsPolicy,
+  Limits,
+  ValidateOptions,
+  ValidationMode,
+} from './validate-options.ts';
 export {
-  CsvValidator,
-  type InvalidRowsPolicy,
-  type Issue,
-  type Limits,
   type NormalisedCounts,
   REPORT_LINE_NUMBERING,
-  type ValidateOptions,
-  type ValidationMode,
   type ValidationReport,
-  type ValidationResult,
-  validateCsv,
-} from './validator.ts';
+} from './validation-report.ts';
+export { CsvValidator, validateCsv } from './validator.ts';

@@ -101,6 +101,24 @@ function resource(id: string, type?: string): CfnResource {
 const ofType = (type: string) =>
   Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 
+/** The one EventBridge rule that invokes a function. osls names it by a logical id that holds the stage. */
+function ruleInvoking(key: FunctionKey): CfnResource['Properties'] {
+  const found = ofType('AWS::Events::Rule').filter(([, r]) =>
+    (r.Properties.Targets as { Arn: unknown }[]).some(
+      (t) => text(t.Arn) === `${functionId(key)}.Arn`,
+    ),
+  );
+  expect(found, key).toHaveLength(1);
+  return (found[0] as [string, CfnResource])[1].Properties;
+}
+
+/** The ARN of the rule named `name` on the default bus, as {@link evaluate} writes it. */
+const ruleArn = (name: string) =>
+  `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${name}`;
+
+/** The names of the stack's EventBridge rules, which its alarms and dashboard go by. */
+const ruleNames = () => ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name as string);
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -1022,7 +1040,7 @@ describe('alarms', () => {
   });
 
   it('alarm when an EventBridge rule fails to invoke its target, or to dead-letter the event', () => {
-    const rules = ofType('AWS::Events::Rule').map(([id]) => id);
+    const rules = ruleNames();
     expect(rules.length).toBe(2);
     for (const rule of rules) {
       const found = alarms().filter(([, alarm]) =>
@@ -1156,9 +1174,10 @@ describe('the dashboard', () => {
         ),
         queue,
       ).toBe(true);
-    for (const rule of ['ObjectCreatedRule', 'ExecutionEndedRule'])
+    expect(ruleNames()).toHaveLength(2);
+    for (const rule of ruleNames())
       expect(
-        lines.some((m) => m.name === 'FailedInvocations' && m.dimensions.RuleName === `<${rule}>`),
+        lines.some((m) => m.name === 'FailedInvocations' && m.dimensions.RuleName === rule),
         rule,
       ).toBe(true);
   });
@@ -1661,7 +1680,7 @@ describe('the import bucket', () => {
 });
 
 describe('the trigger', () => {
-  const rule = () => resource('ObjectCreatedRule', 'AWS::Events::Rule').Properties;
+  const rule = () => ruleInvoking('startImport');
 
   it("matches Object Created events of this bucket's incoming/*.csv keys", () => {
     expect(rule().State).toBe('ENABLED');
@@ -1734,25 +1753,34 @@ describe('the trigger', () => {
   });
 
   it('invokes the starter with retries and a dead-letter queue, and may invoke it', () => {
+    const name = `${SERVICE}-${STAGE}-uploads`;
+    expect(rule().Name).toBe(name);
     expect(rule().Targets).toEqual([
       {
-        Id: 'start-import',
+        Id: `${name}-target`,
         Arn: { 'Fn::GetAtt': ['StartImportLambdaFunction', 'Arn'] },
         RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: 86_400 },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] } },
       },
     ]);
-    expect(resource('StartImportEventsPermission', 'AWS::Lambda::Permission').Properties).toEqual({
+    const permission = resource(
+      'StartImportEventBridgeLambdaPermission1',
+      'AWS::Lambda::Permission',
+    ).Properties;
+    expect(permission).toEqual({
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': ['StartImportLambdaFunction', 'Arn'] },
       Principal: 'events.amazonaws.com',
-      SourceArn: { 'Fn::GetAtt': ['ObjectCreatedRule', 'Arn'] },
+      SourceArn: expect.anything(),
     });
+    expect(evaluate(permission.SourceArn, {})).toBe(ruleArn(name));
     expect(
-      resource('StartImportEventInvokeConfig', 'AWS::Lambda::EventInvokeConfig').Properties,
+      resource('StartImportLambdaEvConf', 'AWS::Lambda::EventInvokeConfig').Properties,
     ).toMatchObject({
       FunctionName: { Ref: 'StartImportLambdaFunction' },
+      Qualifier: '$LATEST',
       MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21_600,
       DestinationConfig: {
         OnFailure: { Destination: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] } },
       },
@@ -1761,14 +1789,21 @@ describe('the trigger', () => {
     expect(queue.SqsManagedSseEnabled).toBe(true);
     const queuePolicy = resource('StartImportDeadLetterQueuePolicy', 'AWS::SQS::QueuePolicy')
       .Properties.PolicyDocument as { Statement: Statement[] };
-    expect(queuePolicy.Statement).toContainEqual({
-      Sid: 'RuleDeadLetters',
-      Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
-      Action: 'sqs:SendMessage',
-      Resource: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] },
-      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ObjectCreatedRule', 'Arn'] } } },
-    });
+    const ruleDeadLetters = queuePolicy.Statement.filter((st) => st.Sid === 'RuleDeadLetters');
+    expect(ruleDeadLetters).toEqual([
+      {
+        Sid: 'RuleDeadLetters',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['StartImportDeadLetterQueue', 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': expect.anything() } },
+      },
+    ]);
+    // Only this path's rule may send.
+    expect(evaluate(ruleDeadLetters[0]?.Condition?.ArnEquals?.['aws:SourceArn'], {})).toBe(
+      ruleArn(name),
+    );
     expect(
       resource('StartImportDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties,
     ).toMatchObject({
@@ -1784,7 +1819,7 @@ describe('the trigger', () => {
 });
 
 describe('the sweeper', () => {
-  const rule = () => resource('ExecutionEndedRule', 'AWS::Events::Rule').Properties;
+  const rule = () => ruleInvoking('sweepExecution');
 
   it("matches this state machine's executions (started through any alias or version) that ended stopped, timed out or failed, as the sweeper does", () => {
     expect(rule().State).toBe('ENABLED');
@@ -1803,27 +1838,34 @@ describe('the sweeper', () => {
   });
 
   it('invokes the sweeper with retries and a dead-letter queue that raises an alarm', () => {
+    const name = `${SERVICE}-${STAGE}-ended`;
+    expect(rule().Name).toBe(name);
     expect(rule().Targets).toEqual([
       {
-        Id: 'sweep-execution',
+        Id: `${name}-target`,
         Arn: { 'Fn::GetAtt': ['SweepExecutionLambdaFunction', 'Arn'] },
         RetryPolicy: { MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: 86_400 },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] } },
       },
     ]);
-    expect(
-      resource('SweepExecutionEventsPermission', 'AWS::Lambda::Permission').Properties,
-    ).toEqual({
+    const permission = resource(
+      'SweepExecutionEventBridgeLambdaPermission1',
+      'AWS::Lambda::Permission',
+    ).Properties;
+    expect(permission).toEqual({
       Action: 'lambda:InvokeFunction',
       FunctionName: { 'Fn::GetAtt': ['SweepExecutionLambdaFunction', 'Arn'] },
       Principal: 'events.amazonaws.com',
-      SourceArn: { 'Fn::GetAtt': ['ExecutionEndedRule', 'Arn'] },
+      SourceArn: expect.anything(),
     });
+    expect(evaluate(permission.SourceArn, {})).toBe(ruleArn(name));
     expect(
-      resource('SweepExecutionEventInvokeConfig', 'AWS::Lambda::EventInvokeConfig').Properties,
+      resource('SweepExecutionLambdaEvConf', 'AWS::Lambda::EventInvokeConfig').Properties,
     ).toMatchObject({
       FunctionName: { Ref: 'SweepExecutionLambdaFunction' },
+      Qualifier: '$LATEST',
       MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21_600,
       DestinationConfig: {
         OnFailure: { Destination: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] } },
       },
@@ -1833,16 +1875,21 @@ describe('the sweeper', () => {
     ).toBe(true);
     const policy = resource('SweepDeadLetterQueuePolicy', 'AWS::SQS::QueuePolicy').Properties
       .PolicyDocument as { Statement: Statement[] };
-    expect(policy.Statement).toContainEqual({
-      Sid: 'RuleDeadLetters',
-      Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
-      Action: 'sqs:SendMessage',
-      Resource: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] },
-      Condition: {
-        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ExecutionEndedRule', 'Arn'] } },
+    const ruleDeadLetters = policy.Statement.filter((st) => st.Sid === 'RuleDeadLetters');
+    expect(ruleDeadLetters).toEqual([
+      {
+        Sid: 'RuleDeadLetters',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['SweepDeadLetterQueue', 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': expect.anything() } },
       },
-    });
+    ]);
+    // Only this path's rule may send.
+    expect(evaluate(ruleDeadLetters[0]?.Condition?.ArnEquals?.['aws:SourceArn'], {})).toBe(
+      ruleArn(name),
+    );
     expect(resource('SweepDeadLetterAlarm', 'AWS::CloudWatch::Alarm').Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       MetricName: 'NumberOfMessagesSent',
