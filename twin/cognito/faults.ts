@@ -1,9 +1,27 @@
 import { internalError, ServiceError, tooManyRequests } from './errors.ts';
 
-/** A fault armed on an operation ('*' for all). */
+/**
+ * A fault armed on an operation ('*' for all). `after` lets that many calls through first, so a
+ * fault can strike in the middle of a batch. A `call` fault runs another operation of the twin
+ * (a DeleteGroup, an AdminDeleteUser) just before the chosen call is handled, once: the state
+ * changes under a running batch at an exact point.
+ */
 export type FaultRule =
-  | { kind: 'throttle'; operation: string; count?: number; perSecond?: number }
-  | { kind: 'internal-error'; operation: string; count?: number };
+  | { kind: 'throttle'; operation: string; count?: number; perSecond?: number; after?: number }
+  | { kind: 'internal-error'; operation: string; count?: number; after?: number }
+  | {
+      kind: 'call';
+      operation: string;
+      after?: number;
+      call: string;
+      input: Record<string, unknown>;
+    };
+
+/** Another operation to run before the request at hand, from a `call` fault. */
+export interface FaultCall {
+  call: string;
+  input: Record<string, unknown>;
+}
 
 /** What happens to the next job(s) that start. */
 export type JobFault =
@@ -13,13 +31,16 @@ export type JobFault =
 interface ArmedRule {
   rule: FaultRule;
   remaining: number;
+  /** Matching calls still to let through before the fault strikes. */
+  waiting: number;
   window: number[];
 }
 
 /**
- * Fault injection for tests: throttling by count (the next N calls) or by rate (calls beyond N
- * per second), internal errors, failing jobs and jobs that never finish. Faults are armed
- * in-process or through the twin's control endpoint and never persist.
+ * Fault injection for tests: throttling by count (the next N calls, after M let through) or by
+ * rate (calls beyond N per second), internal errors, changes made under a running batch, failing
+ * jobs and jobs that never finish. Faults are armed in-process or through the twin's control
+ * endpoint and never persist.
  */
 export class Faults {
   private rules: ArmedRule[] = [];
@@ -35,7 +56,8 @@ export class Faults {
     this.rules.push({
       rule,
       remaining:
-        'count' in rule && rule.count !== undefined ? rule.count : Number.POSITIVE_INFINITY,
+        rule.kind === 'call' ? 1 : rule.count !== undefined ? rule.count : Number.POSITIVE_INFINITY,
+      waiting: rule.after ?? 0,
       window: [],
     });
   }
@@ -58,18 +80,48 @@ export class Faults {
     const now = this.now();
     for (const armed of this.rules) {
       const { rule } = armed;
+      if (rule.kind === 'call') continue;
       if (rule.operation !== '*' && rule.operation !== operation) continue;
       if (rule.kind === 'throttle' && rule.perSecond !== undefined) {
+        if (armed.waiting > 0) {
+          armed.waiting -= 1;
+          continue;
+        }
         armed.window = armed.window.filter((t) => now - t < 1000);
         if (armed.window.length >= rule.perSecond) throw faultError('throttle', service);
         armed.window.push(now);
         continue;
       }
       if (armed.remaining <= 0) continue;
+      if (armed.waiting > 0) {
+        armed.waiting -= 1;
+        continue;
+      }
       armed.remaining -= 1;
       throw faultError(rule.kind, service);
     }
     this.rules = this.rules.filter((armed) => armed.remaining > 0);
+  }
+
+  /**
+   * The `call` faults this request sets off: asked before check(), for every request, so their
+   * `after` counts every call of the operation.
+   */
+  takeCalls(operation: string): FaultCall[] {
+    const due: FaultCall[] = [];
+    for (const armed of this.rules) {
+      const { rule } = armed;
+      if (rule.kind !== 'call' || armed.remaining <= 0) continue;
+      if (rule.operation !== '*' && rule.operation !== operation) continue;
+      if (armed.waiting > 0) {
+        armed.waiting -= 1;
+        continue;
+      }
+      armed.remaining = 0;
+      due.push({ call: rule.call, input: rule.input });
+    }
+    if (due.length > 0) this.rules = this.rules.filter((armed) => armed.remaining > 0);
+    return due;
   }
 
   /** The fault that applies to a job that is starting, consumed once used. */
@@ -83,7 +135,10 @@ export class Faults {
   }
 }
 
-function faultError(kind: FaultRule['kind'], service: 'cognito-idp' | 'logs'): ServiceError {
+function faultError(
+  kind: 'throttle' | 'internal-error',
+  service: 'cognito-idp' | 'logs',
+): ServiceError {
   if (service === 'logs')
     return kind === 'throttle'
       ? new ServiceError('ThrottlingException', 'Rate exceeded')

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { AccessControl } from '../iam/access.ts';
+import { AttributeUpdateService } from './attribute-updates.ts';
 import { AuthService } from './auth/auth.ts';
 import { ClientService } from './auth/clients.ts';
 import type { MailMessage } from './auth/model.ts';
 import { TokenService } from './auth/tokens.ts';
 import { Faults } from './faults.ts';
+import { GroupService } from './groups.ts';
 import { JobService } from './jobs.ts';
 import {
   defaultKnobs,
@@ -19,6 +21,7 @@ import {
 import { LogsService } from './logs.ts';
 import { PoolService } from './pools.ts';
 import { UploadSigner } from './presign.ts';
+import { RequestRates } from './rates.ts';
 import { createCognitoServer, listen, type Services } from './server.ts';
 import { CognitoStore } from './store.ts';
 import { UserService } from './users.ts';
@@ -28,6 +31,7 @@ export type { MailMessage } from './auth/model.ts';
 export type { FaultRule, JobFault } from './faults.ts';
 export type { Knobs, Pace, Quotas } from './knobs.ts';
 export { defaultKnobs, defaultPace, defaultQuotas } from './knobs.ts';
+export { DOCUMENTED_RATES, OPERATION_CATEGORY, type RateCategory } from './rates.ts';
 export { type PublishedResponse, RESPONSE_CHANNEL } from './server.ts';
 
 export interface CognitoTwinOptions {
@@ -38,7 +42,7 @@ export interface CognitoTwinOptions {
   host?: string;
   knobs?: Partial<Knobs>;
   pace?: Partial<Pace>;
-  /** Cognito's per-file quotas; a test may lower them rather than upload 100 MB. */
+  /** Cognito's per-file and group quotas; a test may lower them rather than upload 100 MB. */
   quotas?: Partial<Quotas>;
   account?: string;
   maxJobsPerPool?: number;
@@ -98,8 +102,11 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
   const secret = store.meta('upload-signing-secret', () => randomBytes(32).toString('hex'));
   const signer = new UploadSigner(secret, now);
   const faults = new Faults(now);
+  const quotas: Quotas = { ...defaultQuotas, ...options.quotas };
   const pools = new PoolService(store, knobs, account, now);
   const users = new UserService(store, pools);
+  const groups = new GroupService({ store, pools, knobs, quotas, now });
+  const attributes = new AttributeUpdateService({ store, pools, knobs, now });
   const clients = new ClientService(store, pools, now);
   let origin = '';
   const tokens = new TokenService({ store, knobs, now, origin: () => origin });
@@ -109,7 +116,7 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
     pools,
     knobs,
     pace,
-    quotas: { ...defaultQuotas, ...options.quotas },
+    quotas,
     faults,
     signer,
     account,
@@ -121,12 +128,15 @@ export async function startCognitoTwin(options: CognitoTwinOptions): Promise<Cog
   const server: Server = createCognitoServer({
     pools,
     users,
+    groups,
+    attributes,
     clients,
     auth,
     tokens,
     jobs,
     logs,
     faults,
+    rates: new RequestRates(knobs),
     signer,
     access: options.access ?? new AccessControl({ account, region: 'us-east-1' }),
     passRoleChecked: () => knobs.passRoleChecked,

@@ -1,3 +1,5 @@
+import type { RateCategory } from './rates.ts';
+
 /**
  * Behaviours of Cognito that no primary source settles (the UNCONFIRMED rows of
  * docs/cognito-behaviour.md, "Unconfirmed behaviour and the twin's knobs"). Each is a knob with
@@ -102,6 +104,40 @@ export interface Knobs {
    * usually do. Cognito's documentation does not say; checked by default, the stricter reading.
    */
   passRoleChecked: boolean;
+  /**
+   * "Groups": DeleteGroup on a group that still has members deletes it with its memberships
+   * (the model's text) or is refused with InvalidParameterException (an older guide: "Only groups
+   * with no members can be deleted").
+   */
+  deleteGroupWithMembers: 'allowed' | 'refused';
+  /** "Groups": the error for adding a user to a group beyond the groups a user can be in (100). */
+  groupsPerUserError: 'LimitExceededException' | 'InvalidParameterException';
+  /**
+   * "Attribute updates": a new email or phone number that the call does not say is verified
+   * makes the attribute unverified in every pool ('always') or only in pools that verify it
+   * automatically ('auto-verified'; elsewhere the flag is left as it was).
+   */
+  contactUpdateUnverifies: 'always' | 'auto-verified';
+  /** "Attribute updates": an email or phone number written again with its current value unverifies it. */
+  sameValueUnverifies: boolean;
+  /**
+   * "Attribute updates": in an AliasAttributes pool, an update that verifies an email or phone
+   * number another user holds as a verified alias moves the alias to this user (the other one's
+   * becomes unverified), or is refused with AliasExistsException.
+   */
+  aliasUpdateConflict: 'transfer' | 'AliasExistsException';
+  /**
+   * "Request rates": the categories whose request-rate quota the twin enforces (a twin choice).
+   * Only the categories of the groups-and-updates operations by default: the others hold the
+   * operations tests and a local run call in quick loops (DescribeUserImportJob).
+   */
+  requestRateCategories: RateCategory[];
+  /** "Request rates": requests per second of a category, in place of its documented quota. */
+  requestRates: Partial<Record<RateCategory, number>>;
+  /** "Request rates": writes per second one user takes (documented: 10); 0 lifts the limit. */
+  perUserWriteRate: number;
+  /** "Request rates": whether adding a user to a group or removing them counts as a write of that user. */
+  perUserWritesCountGroups: boolean;
 }
 
 export const defaultKnobs: Knobs = {
@@ -136,18 +172,35 @@ export const defaultKnobs: Knobs = {
   customAuthFlowOnlyRefresh: 'allowed',
   tokenIssuer: 'twin',
   passRoleChecked: true,
+  deleteGroupWithMembers: 'allowed',
+  groupsPerUserError: 'LimitExceededException',
+  contactUpdateUnverifies: 'always',
+  sameValueUnverifies: false,
+  aliasUpdateConflict: 'transfer',
+  requestRateCategories: ['UserUpdate', 'UserResourceRead'],
+  requestRates: {},
+  perUserWriteRate: 10,
+  perUserWritesCountGroups: true,
 };
 
 /**
- * Cognito's per-file import quotas (documented, not open questions): a file of more bytes or more
- * data rows fails its job ("Limits and quotas"). A test may lower them.
+ * Cognito's documented resource quotas ("Limits and quotas"): a file of more bytes or more data
+ * rows fails its job; a pool holds at most so many groups, a user is in at most so many. A test
+ * may lower them.
  */
 export interface Quotas {
   maxFileBytes: number;
   maxRowsPerFile: number;
+  maxGroupsPerPool: number;
+  maxGroupsPerUser: number;
 }
 
-export const defaultQuotas: Quotas = { maxFileBytes: 100_000_000, maxRowsPerFile: 500_000 };
+export const defaultQuotas: Quotas = {
+  maxFileBytes: 100_000_000,
+  maxRowsPerFile: 500_000,
+  maxGroupsPerPool: 10_000,
+  maxGroupsPerUser: 100,
+};
 
 /** How fast jobs move; the twin's defaults are quick, a test may slow them to watch each status. */
 export interface Pace {

@@ -62,6 +62,16 @@ export interface StoredUser {
   modifiedMs: number;
 }
 
+/** A user pool group (CreateGroup); memberships are kept beside it, by user key. */
+export interface StoredGroup {
+  name: string;
+  description?: string;
+  roleArn?: string;
+  precedence?: number;
+  createdMs: number;
+  modifiedMs: number;
+}
+
 export type JobStatus =
   | 'Created'
   | 'Pending'

@@ -8,16 +8,19 @@ import { readBody as readAwsBody, sendAwsJson } from '../http.ts';
 import { type AccessControl, type Caller, isFailure } from '../iam/access.ts';
 import { COGNITO_ACCESS, COGNITO_UNSIGNED_OPERATIONS } from '../iam/actions/cognito.ts';
 import { LOGS_ACCESS } from '../iam/actions/logs.ts';
+import type { AttributeUpdateService } from './attribute-updates.ts';
 import type { AuthService } from './auth/auth.ts';
 import type { ClientService } from './auth/clients.ts';
 import type { TokenService } from './auth/tokens.ts';
 import { ServiceError } from './errors.ts';
 import type { FaultRule, Faults, JobFault } from './faults.ts';
+import type { GroupService } from './groups.ts';
 import type { JobService } from './jobs.ts';
 import { LineCounter } from './line-reader.ts';
 import type { LogsService } from './logs.ts';
 import type { PoolService } from './pools.ts';
 import { UPLOAD_PATH_PREFIX, type UploadSigner } from './presign.ts';
+import type { RequestRates } from './rates.ts';
 import { checkInput, operationModel, type ServiceName } from './service-model.ts';
 import type { UserService } from './users.ts';
 
@@ -27,12 +30,15 @@ type Handler = (input: Record<string, unknown>, region: string) => unknown;
 export interface Services {
   pools: PoolService;
   users: UserService;
+  groups: GroupService;
+  attributes: AttributeUpdateService;
   clients: ClientService;
   auth: AuthService;
   tokens: TokenService;
   jobs: JobService;
   logs: LogsService;
   faults: Faults;
+  rates: RequestRates;
   signer: UploadSigner;
   /** Signatures and IAM (twin/iam): who signed each API request, and what its role allows. */
   access: AccessControl;
@@ -107,6 +113,17 @@ export function createCognitoServer(services: Services): Server {
     ListTagsForResource: (input) => services.pools.listTagsForResource(input),
     ListUsers: (input) => services.users.listUsers(input),
     AdminGetUser: (input) => services.users.adminGetUser(input),
+    AdminDeleteUser: (input) => services.users.adminDeleteUser(input),
+    AdminUpdateUserAttributes: (input) => services.attributes.adminUpdateUserAttributes(input),
+    CreateGroup: (input) => services.groups.createGroup(input),
+    GetGroup: (input) => services.groups.getGroup(input),
+    ListGroups: (input) => services.groups.listGroups(input),
+    UpdateGroup: (input) => services.groups.updateGroup(input),
+    DeleteGroup: (input) => services.groups.deleteGroup(input),
+    AdminAddUserToGroup: (input) => services.groups.adminAddUserToGroup(input),
+    AdminRemoveUserFromGroup: (input) => services.groups.adminRemoveUserFromGroup(input),
+    AdminListGroupsForUser: (input) => services.groups.adminListGroupsForUser(input),
+    ListUsersInGroup: (input) => services.groups.listUsersInGroup(input),
     CreateUserImportJob: (input) => services.jobs.createUserImportJob(input),
     StartUserImportJob: (input) => services.jobs.startUserImportJob(input),
     StopUserImportJob: (input) => services.jobs.stopUserImportJob(input),
@@ -164,6 +181,19 @@ export function createCognitoServer(services: Services): Server {
     if (denial) throw new ServiceError('AccessDeniedException', denial.message);
   }
 
+  /** A `call` fault's operation, run as if requested just before the request that set it off. */
+  async function runFaultCall(side: { call: string; input: Record<string, unknown> }) {
+    try {
+      const handler = cognito[side.call];
+      if (!handler) throw new Error('not an operation of the twin');
+      await handler(side.input, 'us-east-1');
+    } catch (error) {
+      // Only the operation and the error's kind: the input may name a user.
+      const kind = error instanceof ServiceError ? error.type : 'an error';
+      process.emitWarning(`cognito twin: the fault's ${side.call} failed with ${kind}`);
+    }
+  }
+
   async function handleJson(req: IncomingMessage, res: ServerResponse, target: string) {
     const started = performance.now();
     const [prefix = '', operation = ''] = target.split('.');
@@ -198,7 +228,10 @@ export function createCognitoServer(services: Services): Server {
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input))
         throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
+      for (const side of services.faults.takeCalls(operation)) await runFaultCall(side);
       services.faults.check(operation, service === 'logs' ? 'logs' : 'cognito-idp');
+      if (service === 'cognito-idp')
+        services.rates.check(operation, input as Record<string, unknown>);
       const model = service ? operationModel(service, operation) : undefined;
       if (model) checkInput(input as Record<string, unknown>, model.input);
       if (caller) authorize(caller, service, operation, input as Record<string, unknown>, req);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Database, openDatabase, transaction } from '../sqlite.ts';
 import type { MailMessage, PoolClient, SignInSession, SigningKey } from './auth/model.ts';
-import type { ImportJob, Pool, StoredUser } from './model.ts';
+import type { ImportJob, Pool, StoredGroup, StoredUser } from './model.ts';
 
 /** The attributes a user can be looked up by besides the username. */
 export type IndexedAttribute = 'email' | 'phone_number' | 'preferred_username' | 'sub';
@@ -32,7 +32,7 @@ function readPool(doc: string): Pool {
 }
 
 /**
- * The twin's durable state: pools, users, jobs and import logs in one SQLite file under the data
+ * The twin's durable state: pools, users, groups, jobs and import logs in one SQLite file under the data
  * folder. Every change is one transaction, so a crash mid-write loses nothing committed and
  * leaves nothing half done, and a restarted twin finds everything as it was.
  */
@@ -85,6 +85,18 @@ export class CognitoStore {
         pool_id TEXT NOT NULL, name TEXT NOT NULL, user_key TEXT NOT NULL,
         PRIMARY KEY (pool_id, name, user_key)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS user_names_by_user ON user_names (pool_id, user_key);
+    `);
+    // Groups and their members. A data folder from before groups has neither table and gets both
+    // empty. Memberships are kept by the user's key (the username as stored) and read both ways:
+    // a group's members in key order, a user's groups in name order.
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS groups (
+        pool_id TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (pool_id, name)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS group_members (
+        pool_id TEXT NOT NULL, group_name TEXT NOT NULL, user_key TEXT NOT NULL,
+        PRIMARY KEY (pool_id, group_name, user_key)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS group_members_by_user ON group_members (pool_id, user_key, group_name);
     `);
   }
 
@@ -162,6 +174,8 @@ export class CognitoStore {
     this.stmt('DELETE FROM signing_keys WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM sign_ins WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM mailbox WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM group_members WHERE pool_id = ?').run(id);
+    this.stmt('DELETE FROM groups WHERE pool_id = ?').run(id);
     this.stmt('DELETE FROM pools WHERE id = ?').run(id);
   }
 
@@ -200,6 +214,17 @@ export class CognitoStore {
       'INSERT OR IGNORE INTO user_names (pool_id, name, user_key) VALUES (?, ?, ?)',
     );
     for (const name of names.names) insert.run(poolId, name, key);
+  }
+
+  /**
+   * Deletes a user and what hangs on it: its sign-in identifiers, its group memberships and its
+   * mail. Its refresh tokens stop working by themselves (a refresh finds no user).
+   */
+  deleteUser(poolId: string, key: string): void {
+    this.stmt('DELETE FROM group_members WHERE pool_id = ? AND user_key = ?').run(poolId, key);
+    this.stmt('DELETE FROM user_names WHERE pool_id = ? AND user_key = ?').run(poolId, key);
+    this.stmt('DELETE FROM mailbox WHERE pool_id = ? AND user_key = ?').run(poolId, key);
+    this.stmt('DELETE FROM users WHERE pool_id = ? AND key = ?').run(poolId, key);
   }
 
   countUsers(poolId: string): number {
@@ -247,6 +272,106 @@ export class CognitoStore {
     const rows = this.stmt(
       'SELECT key, doc FROM users WHERE pool_id = ? AND key > ? ORDER BY key LIMIT ?',
     ).all(poolId, afterKey, limit) as { key: string; doc: string }[];
+    return rows.map((row) => ({ key: row.key, user: JSON.parse(row.doc) as StoredUser }));
+  }
+
+  // Groups
+  putGroup(poolId: string, group: StoredGroup): void {
+    this.stmt(
+      'INSERT INTO groups (pool_id, name, doc) VALUES (?, ?, ?) ON CONFLICT (pool_id, name) DO UPDATE SET doc = excluded.doc',
+    ).run(poolId, group.name, JSON.stringify(group));
+  }
+
+  getGroup(poolId: string, name: string): StoredGroup | undefined {
+    const row = this.stmt('SELECT doc FROM groups WHERE pool_id = ? AND name = ?').get(
+      poolId,
+      name,
+    ) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as StoredGroup) : undefined;
+  }
+
+  countGroups(poolId: string): number {
+    const row = this.stmt('SELECT count(*) AS n FROM groups WHERE pool_id = ?').get(poolId) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  /** A pool's groups in name order after `afterName`: at most `limit`, and whether more follow. */
+  listGroups(
+    poolId: string,
+    afterName: string,
+    limit: number,
+  ): { groups: StoredGroup[]; more: boolean } {
+    const rows = this.stmt(
+      'SELECT doc FROM groups WHERE pool_id = ? AND name > ? ORDER BY name LIMIT ?',
+    ).all(poolId, afterName, limit + 1) as { doc: string }[];
+    return {
+      groups: rows.slice(0, limit).map((row) => JSON.parse(row.doc) as StoredGroup),
+      more: rows.length > limit,
+    };
+  }
+
+  /** Deletes a group and its memberships. */
+  deleteGroup(poolId: string, name: string): void {
+    this.stmt('DELETE FROM group_members WHERE pool_id = ? AND group_name = ?').run(poolId, name);
+    this.stmt('DELETE FROM groups WHERE pool_id = ? AND name = ?').run(poolId, name);
+  }
+
+  hasMembers(poolId: string, groupName: string): boolean {
+    return (
+      this.stmt('SELECT 1 FROM group_members WHERE pool_id = ? AND group_name = ? LIMIT 1').get(
+        poolId,
+        groupName,
+      ) !== undefined
+    );
+  }
+
+  isMember(poolId: string, groupName: string, userKey: string): boolean {
+    return (
+      this.stmt(
+        'SELECT 1 FROM group_members WHERE pool_id = ? AND group_name = ? AND user_key = ?',
+      ).get(poolId, groupName, userKey) !== undefined
+    );
+  }
+
+  addMember(poolId: string, groupName: string, userKey: string): void {
+    this.stmt(
+      'INSERT OR IGNORE INTO group_members (pool_id, group_name, user_key) VALUES (?, ?, ?)',
+    ).run(poolId, groupName, userKey);
+  }
+
+  removeMember(poolId: string, groupName: string, userKey: string): void {
+    this.stmt(
+      'DELETE FROM group_members WHERE pool_id = ? AND group_name = ? AND user_key = ?',
+    ).run(poolId, groupName, userKey);
+  }
+
+  countGroupsOfUser(poolId: string, userKey: string): number {
+    const row = this.stmt(
+      'SELECT count(*) AS n FROM group_members WHERE pool_id = ? AND user_key = ?',
+    ).get(poolId, userKey) as { n: number };
+    return row.n;
+  }
+
+  /** The groups a user is in, in name order after `afterName`, at most `limit` (+1 to see more). */
+  groupsOfUser(poolId: string, userKey: string, afterName = '', limit = -1): StoredGroup[] {
+    const rows = this.stmt(
+      'SELECT g.doc FROM group_members m JOIN groups g ON g.pool_id = m.pool_id AND g.name = m.group_name WHERE m.pool_id = ? AND m.user_key = ? AND m.group_name > ? ORDER BY m.group_name LIMIT ?',
+    ).all(poolId, userKey, afterName, limit) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as StoredGroup);
+  }
+
+  /** The members of a group, in key order after `afterKey`, at most `limit`. */
+  membersOfGroup(
+    poolId: string,
+    groupName: string,
+    afterKey: string,
+    limit: number,
+  ): { key: string; user: StoredUser }[] {
+    const rows = this.stmt(
+      'SELECT u.key, u.doc FROM group_members m JOIN users u ON u.pool_id = m.pool_id AND u.key = m.user_key WHERE m.pool_id = ? AND m.group_name = ? AND m.user_key > ? ORDER BY m.user_key LIMIT ?',
+    ).all(poolId, groupName, afterKey, limit) as { key: string; doc: string }[];
     return rows.map((row) => ({ key: row.key, user: JSON.parse(row.doc) as StoredUser }));
   }
 

@@ -16,7 +16,7 @@ export function usernameKey(pool: Pool, username: string): string {
 const SIGN_IN_ATTRIBUTES = ['email', 'phone_number', 'preferred_username'] as const;
 
 /** An alias names its user only once verified (a preferred_username needs no verifying). */
-const verifiedFor = (attribute: string, attributes: Record<string, string>) =>
+export const verifiedFor = (attribute: string, attributes: Record<string, string>) =>
   attribute === 'preferred_username' || attributes[`${attribute}_verified`] === 'true';
 
 export interface FoundUser {
@@ -126,7 +126,19 @@ function attributeList(user: StoredUser, only?: string[]) {
     .map(([Name, Value]) => ({ Name, Value }));
 }
 
-/** ListUsers and AdminGetUser, for a person checking what an import did. */
+/** A user as the lists show one (UserType): ListUsers, ListUsersInGroup. */
+export function userListEntry(user: StoredUser, only?: string[]) {
+  return {
+    Username: user.username,
+    Attributes: attributeList(user, only),
+    UserCreateDate: user.createdMs / 1000,
+    UserLastModifiedDate: user.modifiedMs / 1000,
+    Enabled: user.enabled,
+    UserStatus: user.status,
+  };
+}
+
+/** ListUsers and AdminGetUser, for a person checking what an import did; AdminDeleteUser. */
 export class UserService {
   private readonly store: CognitoStore;
   private readonly pools: PoolService;
@@ -151,7 +163,7 @@ export class UserService {
     let after = input.PaginationToken
       ? decodeUserToken(String(input.PaginationToken), pool.id)
       : '';
-    const users: ReturnType<typeof this.listEntry>[] = [];
+    const users: ReturnType<typeof userListEntry>[] = [];
     const lacking = (user: StoredUser) => only?.some((name) => user.attributes[name] === undefined);
     let lastKey = after;
     let exhausted = false;
@@ -170,7 +182,7 @@ export class UserService {
           throw invalidParameter(
             'A user in the results has no value for an attribute of AttributesToGet.',
           );
-        users.push(this.listEntry(user, only));
+        users.push(userListEntry(user, only));
         lastKey = key;
         if (users.length === limit) break;
       }
@@ -196,17 +208,6 @@ export class UserService {
     }
   }
 
-  private listEntry(user: StoredUser, only?: string[]) {
-    return {
-      Username: user.username,
-      Attributes: attributeList(user, only),
-      UserCreateDate: user.createdMs / 1000,
-      UserLastModifiedDate: user.modifiedMs / 1000,
-      Enabled: user.enabled,
-      UserStatus: user.status,
-    };
-  }
-
   adminGetUser(input: Record<string, unknown>) {
     checkRequest(input, { UserPoolId, Username });
     const pool = this.pools.requirePool(String(input.UserPoolId));
@@ -222,6 +223,18 @@ export class UserService {
       // The twin's reading of cognito:mfa_enabled=true: SMS MFA; Cognito leaves an empty list out.
       ...(user.mfaEnabled ? { UserMFASettingList: ['SMS_MFA'] } : {}),
     };
+  }
+
+  /** Deletes the user, named as AdminGetUser names one, with its memberships and sign-in names. */
+  adminDeleteUser(input: Record<string, unknown>) {
+    checkRequest(input, { UserPoolId, Username });
+    const pool = this.pools.requirePool(String(input.UserPoolId));
+    this.store.tx(() => {
+      const found = findUser(this.store, pool, String(input.Username));
+      if (!found) throw new ServiceError('UserNotFoundException', 'User does not exist.');
+      this.store.deleteUser(pool.id, found.key);
+    });
+    return {};
   }
 }
 

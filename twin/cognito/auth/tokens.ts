@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { groupClaims } from '../groups.ts';
 import type { Knobs } from '../knobs.ts';
 import type { Pool, StoredUser } from '../model.ts';
 import type { CognitoStore } from '../store.ts';
@@ -144,11 +145,17 @@ export class TokenService {
           ? Number(value)
           : value;
     }
+    // Read at every issue, so a refresh shows the memberships of that moment.
+    const claims = groupClaims(this.store.groupsOfUser(pool.id, session.userKey));
+    const groups = claims.groups.length > 0 ? { 'cognito:groups': claims.groups } : {};
     const idKey = this.key(pool.id, 'id');
     const accessKey = this.key(pool.id, 'access');
     const idToken = signJwt(
       {
         sub: session.sub,
+        ...groups,
+        ...(claims.roles.length > 0 ? { 'cognito:roles': claims.roles } : {}),
+        ...(claims.preferredRole ? { 'cognito:preferred_role': claims.preferredRole } : {}),
         ...attributes,
         iss,
         'cognito:username': user.username,
@@ -167,6 +174,7 @@ export class TokenService {
     const accessToken = signJwt(
       {
         sub: session.sub,
+        ...groups,
         iss,
         client_id: client.clientId,
         origin_jti: session.originJti,
