@@ -7,8 +7,8 @@ import { defineConfig } from 'vitest/config';
  */
 const tier = (name: string, include: string[], extra: object = {}) => ({
   extends: true,
-  // Group 1, so that the leak scan (group 2) runs after every other project. (Left at 0 on a
-  // machine where vitest uses one worker, they would join a group vitest runs last.)
+  // Group 1, so that the load test (group 2) and then the leak scan (group 3) run after every
+  // other project. (Left at 0, the tiers would join a group vitest may run last.)
   test: { name, include, sequence: { groupOrder: 1 }, ...extra },
 });
 
@@ -31,6 +31,9 @@ export default defineConfig({
       'test/model/recorder.global.ts',
       'test/iam/recorder.global.ts',
     ],
+    // Two test files at a time: most of them wait on the twin's timers and sockets rather than
+    // compute, and vitest's default on a 2-core machine (one worker) leaves a core idle.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
@@ -40,10 +43,13 @@ export default defineConfig({
       tier('twin', ['test/twin/**/*.test.ts', 'test/model/**/*.test.ts', 'test/iam/**/*.test.ts']),
       tier('e2e', ['test/e2e/**/*.test.ts']),
       tier('hardening', ['test/hardening/**/*.test.ts'], {
-        exclude: ['test/hardening/leak-scan.test.ts'],
+        exclude: ['test/hardening/leak-scan.test.ts', 'test/hardening/load.test.ts'],
       }),
+      // The load test measures latency: it runs alone, after the others, so that no other test
+      // file competes with it for the two cores.
+      tier('load', ['test/hardening/load.test.ts'], { sequence: { groupOrder: 2 } }),
       // Last, once every other project has written its log lines.
-      tier('leak-scan', ['test/hardening/leak-scan.test.ts'], { sequence: { groupOrder: 2 } }),
+      tier('leak-scan', ['test/hardening/leak-scan.test.ts'], { sequence: { groupOrder: 3 } }),
     ],
     coverage: {
       provider: 'v8',
