@@ -3,7 +3,7 @@
  * start pays to load the handler module before the first event, bundled AWS SDK clients and
  * all.
  *
- * The bundles are the ones `osls package` builds from serverless.yml (test/deploy/packaging.ts:
+ * The bundles are the ones `osls package` builds from serverless.yml (scripts/packaging.ts:
  * packaged offline, cached while nothing that goes into them changes). For each bundle, a fresh
  * Node process per repetition times `await import(bundle)` from the inside, so Node's own start-up
  * is not counted; the median of the repetitions is reported, with the zip and module sizes and

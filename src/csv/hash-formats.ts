@@ -1,6 +1,6 @@
 import type { PasswordHashingAlgorithm } from './rules.ts';
 
-/** The outcome of checking one `password_hash` value (spec §1.6). */
+/** The outcome of checking one `password_hash` value (docs/cognito-behaviour.md, "Password hashes"). */
 export type HashCheck =
   | { ok: true }
   | {
@@ -19,10 +19,11 @@ const ARGON2ID =
 const PBKDF2 = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9+/.=_-]+)\$([A-Za-z0-9+/.=_-]+)$/;
 
 /**
- * The algorithm a `password_hash` value is written in, by its form alone (spec §1.6): `$2…$` is
- * BCRYPT, `$argon2…$` ARGON2ID, `$pbkdf2…$` PBKDF2_SHA256, `N$r$p$…` SCRYPT. Only the family is
- * recognised here; {@link checkPasswordHash} then says whether the value is well formed and within
- * the limits (an `$argon2i$` hash is recognised as ARGON2ID, and then fails its format check).
+ * The algorithm a `password_hash` value is written in, by its form alone (docs/cognito-behaviour.md,
+ * "Password hashes"): `$2…$` is BCRYPT, `$argon2…$` ARGON2ID, `$pbkdf2…$` PBKDF2_SHA256,
+ * `N$r$p$…` SCRYPT. Only the family is recognised here; {@link checkPasswordHash} then says whether
+ * the value is well formed and within the limits (an `$argon2i$` hash is recognised as ARGON2ID,
+ * and then fails its format check).
  *
  * @param value - the logical cell value (commas unescaped)
  * @returns the algorithm, or undefined for a value in none of Cognito's formats

@@ -1,5 +1,6 @@
 /**
- * Streaming CSV validation, normalisation and splitting for Cognito user import (spec §1).
+ * Streaming CSV validation, normalisation and splitting for Cognito user import
+ * (docs/cognito-behaviour.md, "The CSV file").
  * Pure: bytes in, results out; no AWS calls, no environment, no console.
  */
 export {

@@ -6,9 +6,9 @@ const NO_HASH = 'none';
 
 /**
  * Splits rows into parts by password hash algorithm: Cognito takes one algorithm per import job
- * (spec §1.6), so a file that mixes them becomes one series of parts per algorithm, plus one for
- * the rows without a hash. Each series has its own splitter, within the same limits; all share
- * one part numbering, in the order the parts start.
+ * (docs/cognito-behaviour.md, "Password hashes"), so a file that mixes them becomes one series of
+ * parts per algorithm, plus one for the rows without a hash. Each series has its own splitter,
+ * within the same limits; all share one part numbering, in the order the parts start.
  */
 export class PartGroups {
   private readonly numbering = new PartNumbering();

@@ -82,8 +82,9 @@ export function booleanAt(b: Buffer, s: number, e: number): number {
 
 /**
  * A plausible address: one @ with something on both sides, no spaces, controls, commas or
- * backslashes. Cognito documents no format for import (spec §1.4), so this only catches data
- * that is plainly not an address (a name, a phone number, two addresses in one cell).
+ * backslashes. Cognito documents no format for an imported email (docs/cognito-behaviour.md,
+ * "Values"), so this only catches data that is plainly not an address (a name, a phone number,
+ * two addresses in one cell).
  */
 export function isPlausibleEmail(b: Buffer, s: number, e: number): boolean {
   let at = -1;

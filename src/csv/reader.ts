@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 
 /*
- * The byte-level reader of Cognito's CSV dialect (spec §1.2): one header, then one user a line;
- * `\,` is a comma inside a value; values are trimmed; LF or CRLF. In normalise mode it also
- * reads RFC 4180 quoting, since that is what spreadsheets write.
+ * The byte-level reader of Cognito's CSV dialect (docs/cognito-behaviour.md, "The CSV file"):
+ * one header, then one user a line; `\,` is a comma inside a value; values are trimmed; LF or
+ * CRLF. In normalise mode it also reads RFC 4180 quoting, since that is what spreadsheets write.
  *
  * It splits physical lines with the native `indexOf` (memchr), checks UTF-8 with the native
  * `isUtf8` once per chunk, and splits fields in one pass over the bytes with a class table.

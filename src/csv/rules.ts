@@ -1,9 +1,9 @@
 import type { UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 
-/** The password hash algorithms Cognito import jobs accept (spec §1.6). */
+/** The password hash algorithms Cognito import jobs accept (docs/cognito-behaviour.md, "Password hashes"). */
 export type PasswordHashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
 
-/** The documented GetCSVHeader of a pool without custom attributes (spec §1.1). */
+/** The documented GetCSVHeader of a pool without custom attributes (docs/cognito-behaviour.md, "The CSV header"). */
 export const STANDARD_CSV_HEADER: readonly string[] = [
   'name',
   'given_name',
@@ -50,7 +50,7 @@ export interface PoolRules {
   userPoolId?: string;
   /** GetCSVHeader's names: the columns a file should have (`password_hash` is added on top). */
   csvHeader: string[];
-  /** Which of email / phone_number the pool auto-verifies (spec §1.3). */
+  /** Which of email / phone_number the pool auto-verifies (docs/cognito-behaviour.md, "Values"). */
   autoVerified: ('email' | 'phone_number')[];
   mfa: 'OFF' | 'ON' | 'OPTIONAL';
   /** `UsernameConfiguration.CaseSensitive`; absent in DescribeUserPool means case-sensitive. */
@@ -61,7 +61,7 @@ export interface PoolRules {
   custom: Record<string, CustomAttributeRule>;
   /** The pool signs in with email and/or phone as the username (`UsernameAttributes`). */
   usernameAttributes: string[];
-  /** The hash algorithm of the import job, when passwords are imported (spec §1.6). */
+  /** The hash algorithm of the import job, when passwords are imported (docs/cognito-behaviour.md, "Password hashes"). */
   passwordHashingAlgorithm?: PasswordHashingAlgorithm;
 }
 

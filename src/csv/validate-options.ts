@@ -13,7 +13,7 @@ export type ValidationMode = 'normalise' | 'strict';
 /** `reject`: any invalid row makes the file invalid. `skip`: invalid rows are set aside. */
 export type InvalidRowsPolicy = 'reject' | 'skip';
 
-/** Limits checked on the source file. Defaults are Cognito's (spec §1.2, §5.4). */
+/** Limits checked on the source file. Defaults are Cognito's (docs/cognito-behaviour.md, "Limits and quotas"). */
 export interface Limits {
   /** Bytes in the source file (100,000,000). Raise it when the parts are what gets imported. */
   maxFileBytes: number;
@@ -36,7 +36,7 @@ export interface ValidateOptions {
   /**
    * Severity of a username seen before in the file (default `error`: Cognito would skip the
    * later row, and skipped rows count toward the job-failing "too many users have failed or
-   * been skipped"). Spec §1.7 lists it as a warning; choose that here to follow it.
+   * been skipped"). Cognito itself only skips such a row, so `warning` is the other defensible choice.
    */
   duplicateUsernames?: Severity;
   limits?: Partial<Limits>;

@@ -348,7 +348,7 @@ export class CsvValidator {
       else this.username(v.bufferOf(user), starts[user] as number, ends[user] as number);
     }
 
-    // Booleans, verification and MFA (spec §1.3).
+    // Booleans, verification and MFA (docs/cognito-behaviour.md, "Values").
     this.booleansToLowerCase = false;
     const emailVerified = this.booleanColumn(columns.emailVerified, v);
     const phoneVerified = this.booleanColumn(columns.phoneNumberVerified, v);

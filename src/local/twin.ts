@@ -413,9 +413,9 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
       ...(clock ? { now: clock.now } : {}),
       ...(options.wrapUpload ? { upload: options.wrapUpload(putToPresignedUrl) } : {}),
     });
-    // The sweeper's EventBridge rule (serverless.yml, ExecutionEndedRule): this state machine's
-    // executions that ended ABORTED, TIMED_OUT or FAILED. Lambda retries a failed asynchronous
-    // invocation twice.
+    // The sweeper's EventBridge rule (the eventBridge event of sweepExecution in serverless.yml,
+    // named by custom.eventRules.endedRuns): this state machine's executions that ended ABORTED,
+    // TIMED_OUT or FAILED. Lambda retries a failed asynchronous invocation twice.
     dispatchSweep = (event) => {
       if (
         event.detail.stateMachineArn !== stateMachineArn ||

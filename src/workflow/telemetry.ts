@@ -30,7 +30,7 @@ export interface MetricSink {
 }
 
 /**
- * The pipeline's metric catalogue (docs/DEPLOY.md, Metrics): namespace `CognitoImport`
+ * The pipeline's metric catalogue (docs/DEPLOY.md, "Metrics"): namespace `CognitoImport`
  * (POWERTOOLS_METRICS_NAMESPACE), dimension `service` (POWERTOOLS_SERVICE_NAME, one per stage),
  * and `status` on `Runs` only.
  */

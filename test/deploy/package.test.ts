@@ -881,6 +881,24 @@ describe('stage names', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("refuses a 40-character stage with the same message before osls's own check of the rule names", async () => {
+    const stage = 'this-is-a-very-long-stage-name-of-40-chr';
+    const out = mkdtempSync(join(tmpdir(), 'cognito-import-long-stage-'));
+    try {
+      const failure = await runPackage(join(out, 'package'), stage).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(failure).toContain(`Stage "${stage}" (40 characters) cannot deploy`);
+      expect(failure).toContain('2 EventBridge rule names would be longer than the 64 characters');
+      expect(failure).toContain('Use a stage of at most 24 characters.');
+      expect(failure).not.toContain('must NOT have more than 64 characters');
+      expect(existsSync(join(out, 'package')), 'nothing was packaged').toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 // ------------------------------------------------------------------ alarms and dashboard

@@ -86,7 +86,7 @@ async function logLines(pool: { id: string; name: string }, job: UserImportJobTy
   return (events ?? []).map((e) => e.message);
 }
 
-/** A JSON 1.1 call made by hand, as the review's harness and `curl` make them: any body at all. */
+/** A JSON 1.1 call made by hand, as a script or `curl` makes them: any body at all. */
 async function rawCall(operation: string, body: unknown) {
   const response = await signedJsonPost(
     f.twin.endpoint,

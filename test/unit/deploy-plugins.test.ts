@@ -10,7 +10,8 @@ import {
   versionId,
   versionsFollowSettings,
 } from '../../plugins/function-versions.ts';
-import {
+import StageNames, {
+  EVENT_RULE_NAME_LIMIT,
   FUNCTION_NAME_LIMIT,
   type LimitedName,
   STATE_MACHINE_NAME_LIMIT,
@@ -23,7 +24,7 @@ import {
   SERVICE_NAME,
 } from '../../src/workflow/tasks.ts';
 
-/** The names serverless.yml gives a stage's functions and state machine. */
+/** The names serverless.yml gives a stage's functions, state machine and EventBridge rules. */
 const namesFor = (stage: string): LimitedName[] => [
   ...(Object.keys(FUNCTION_HANDLERS) as FunctionKey[]).map((key) => ({
     what: 'function',
@@ -35,7 +36,43 @@ const namesFor = (stage: string): LimitedName[] => [
     name: `${SERVICE_NAME}-${stage}-import-users`,
     limit: STATE_MACHINE_NAME_LIMIT,
   },
+  ...['uploads', 'ended'].map((suffix) => ({
+    what: 'EventBridge rule',
+    name: `${SERVICE_NAME}-${stage}-${suffix}`,
+    limit: EVENT_RULE_NAME_LIMIT,
+  })),
 ];
+
+/**
+ * The service as osls hands it to a plugin when it loads plugins: variables resolved, function
+ * names not given yet (osls names them once a command runs), the rules in the functions' events.
+ */
+function oslsService(stage: string) {
+  const functions = Object.fromEntries(
+    (Object.keys(FUNCTION_HANDLERS) as FunctionKey[]).map((key) => [key, { events: [] }]),
+  ) as Record<string, { events: unknown[] }>;
+  (functions.startImport as { events: unknown[] }).events = [
+    { eventBridge: { name: `${SERVICE_NAME}-${stage}-uploads`, pattern: {} } },
+  ];
+  (functions.sweepExecution as { events: unknown[] }).events = [
+    { eventBridge: { name: `${SERVICE_NAME}-${stage}-ended`, pattern: {} } },
+  ];
+  return {
+    service: {
+      service: SERVICE_NAME,
+      provider: { stage },
+      getAllFunctions: () => Object.keys(functions),
+      getFunction: () => ({}),
+    },
+    configurationInput: {
+      functions,
+      stepFunctions: {
+        stateMachines: { importUsers: { name: `${SERVICE_NAME}-${stage}-import-users` } },
+      },
+    },
+    classes: { Error },
+  };
+}
 
 describe('stage names', () => {
   it('lets every stage of up to 24 characters deploy', () => {
@@ -56,6 +93,40 @@ describe('stage names', () => {
     expect(stageNameProblem('y'.repeat(25), namesFor('y'.repeat(25)))).toContain(
       '1 function name would be longer',
     );
+  });
+
+  it('lets the EventBridge rules take a stage of up to 32 characters, and names them past it', () => {
+    const fits = 'r'.repeat(32);
+    expect(stageNameProblem(fits, namesFor(fits))).not.toContain('EventBridge');
+    const stage = 'r'.repeat(33);
+    expect(stageNameProblem(stage, namesFor(stage))).toContain(
+      `1 EventBridge rule name would be longer than the 64 characters AWS allows (${SERVICE_NAME}-${stage}-uploads has 65)`,
+    );
+  });
+
+  it('refuses a stage whose rule names osls would refuse as soon as osls loads it, with the stage named', async () => {
+    const stage = 'this-is-a-very-long-stage-name-of-40-chr';
+    const plugin = new StageNames(oslsService(stage), { stage });
+    const refused = await plugin.asyncInit().then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(refused).toContain(`Stage "${stage}" (40 characters) cannot deploy`);
+    expect(refused).toContain('10 function names would be longer');
+    expect(refused).toContain('2 EventBridge rule names would be longer');
+    expect(refused).toContain('Use a stage of at most 24 characters.');
+  });
+
+  it('leaves function names that only CloudFormation would refuse to the packaging, which refuses them', async () => {
+    const stage = 'feature-very-long-branch-name1';
+    const plugin = new StageNames(oslsService(stage), { stage });
+    await expect(plugin.asyncInit()).resolves.toBeUndefined();
+    expect(() => plugin.hooks['before:package:cleanup']?.()).toThrow(
+      `Stage "${stage}" (30 characters) cannot deploy: 10 function names`,
+    );
+    const fine = new StageNames(oslsService('prod'), { stage: 'prod' });
+    await expect(fine.asyncInit()).resolves.toBeUndefined();
+    expect(() => fine.hooks['before:package:cleanup']?.()).not.toThrow();
   });
 
   it('also refuses a stage that makes the state machine name longer than 80', () => {

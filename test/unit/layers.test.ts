@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// The import rules of docs/ARCHITECTURE.md, checked over the real import graph: every relative
-// import (static or dynamic) of every TypeScript file, resolved to the file it names.
+// The import rules of docs/ARCHITECTURE.md, "Layers and import rules", checked over the real
+// import graph: every relative import (static or dynamic) of every TypeScript file, resolved to
+// the file it names.
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 

@@ -241,7 +241,7 @@ export const ClientName: MemberRule = {
 /**
  * PasswordType. The published model says `[\S]+`, yet Cognito takes inner spaces: the service
  * answers with the pattern below, which refuses only leading and trailing whitespace (and an empty
- * password). docs/cognito-behaviour.md, "Passwords".
+ * password). docs/cognito-behaviour.md, "Password policy and imported users' status".
  */
 export const Password: MemberRule = {
   type: 'string',

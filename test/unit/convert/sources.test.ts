@@ -45,7 +45,7 @@ async function run(options: Omit<ConvertOptions, 'onLeftOut'>): Promise<Converte
   return { report, rows, leftOut };
 }
 
-/** Everything the acceptance asks of a converted export, checked against what was generated. */
+/** Everything a converted export must hold, checked against what was generated. */
 async function expectConverted(generated: GeneratedExport, converted: Converted) {
   const { report, rows, leftOut } = converted;
   const byName = new Map(rows.map((r) => [r['cognito:username'], r]));

@@ -99,8 +99,8 @@ const CODE_ATTEMPTS = 5;
  * - SECRET_HASH of a refresh accepted over the username or the sub.
  *
  * What the twin does not do, it says with UnsupportedOperationException "The local twin …": SRP,
- * Lambda triggers (CUSTOM_AUTH with a DefineAuthChallenge trigger), USER_AUTH, and checking
- * BCRYPT or ARGON2ID hashes (node:crypto has neither). MFA challenges are not issued.
+ * Lambda triggers (CUSTOM_AUTH with a DefineAuthChallenge trigger) and USER_AUTH. MFA challenges
+ * are not issued.
  */
 const incorrect = () =>
   new ServiceError('NotAuthorizedException', 'Incorrect username or password.');
@@ -291,7 +291,8 @@ export class AuthService {
     const { key, user } = found;
     if (!user.enabled) throw disabled();
     // Imported users have no password to check: Cognito answers this whatever was typed, with
-    // PreventUserExistenceErrors on or off (aws-amplify/aws-sdk-ios#2298, verified by AWS in 2020).
+    // PreventUserExistenceErrors on or off
+    // (docs/cognito-behaviour.md, "Password policy and imported users' status").
     if (user.status === 'RESET_REQUIRED')
       throw new ServiceError(
         'PasswordResetRequiredException',
