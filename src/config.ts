@@ -51,16 +51,39 @@ export function readEnvConfig(
 }
 
 export type InvalidRowsPolicy = 'reject' | 'skip';
+/** What happens to a row whose user already exists: Cognito skips it, or the pipeline updates it. */
+export type ExistingUsersPolicy = 'skip' | 'update';
 export type HashingAlgorithm = 'BCRYPT' | 'SCRYPT' | 'ARGON2ID' | 'PBKDF2_SHA256';
 
-/** How a run imports: the stage's defaults (below), which an execution's input may override. */
+/**
+ * How a run imports: the stage's defaults (below), which an execution's input may override.
+ * The options added after the first release are optional, so that a state written by an earlier
+ * version still reads: absent means skip, false and {@link DEFAULT_POST_IMPORT_RATE}.
+ */
 export interface ImportOptions {
   invalidRows: InvalidRowsPolicy;
   passwordHashingAlgorithm?: HashingAlgorithm;
   notify: boolean;
   /** How long a part's import job may run before it is stopped. */
   deadlineSeconds: number;
+  /**
+   * `update`: after a part's job, each row Cognito skipped because its user exists gets its
+   * attributes updated (AdminUpdateUserAttributes) and its groups added.
+   */
+  existingUsers?: ExistingUsersPolicy;
+  /** Create the groups a file's `cognito:groups` column names that the pool lacks (else a row error). */
+  createGroups?: boolean;
+  /**
+   * Requests per second of the post-import phase (AdminAddUserToGroup, AdminUpdateUserAttributes),
+   * kept under Cognito's per-account quota of their category (docs/cognito-behaviour.md).
+   */
+  postImportRate?: number;
 }
+
+/** The post-import phase's rate unless set: under the 25 requests per second of Cognito's UserUpdate category. */
+export const DEFAULT_POST_IMPORT_RATE = 20;
+/** The most a run may ask for; higher quotas can be bought from AWS, never above this. */
+export const MAX_POST_IMPORT_RATE = 1000;
 
 /**
  * What the Lambdas are configured with: serverless.yml's `environment` in AWS, or the local
@@ -180,12 +203,34 @@ export function readFunctionConfig<K extends RequiredSetting = never>(
     throw new Error(
       `IMPORT_DEADLINE_SECONDS must be from 60 to ${MAX_DEADLINE_SECONDS}, not "${deadlineSeconds}".`,
     );
+  const existingUsers = (env.EXISTING_USERS || 'skip') as ExistingUsersPolicy;
+  if (existingUsers !== 'skip' && existingUsers !== 'update')
+    throw new Error(`EXISTING_USERS must be skip or update, not "${existingUsers}".`);
+  const createGroups = env.CREATE_GROUPS || 'false';
+  if (createGroups !== 'true' && createGroups !== 'false')
+    throw new Error(`CREATE_GROUPS must be true or false, not "${createGroups}".`);
+  const postImportRate = positiveInt(
+    env.POST_IMPORT_RATE,
+    DEFAULT_POST_IMPORT_RATE,
+    'POST_IMPORT_RATE',
+  );
+  if (postImportRate > MAX_POST_IMPORT_RATE)
+    throw new Error(
+      `POST_IMPORT_RATE must be at most ${MAX_POST_IMPORT_RATE}, not "${postImportRate}".`,
+    );
   const { stateMachineArn, ...shared } = sharedSettings(env);
   return requireSettings(
     {
       ...shared,
       allowedUserPools: parseAllowedPools(env.ALLOWED_USER_POOLS),
-      defaultOptions: { invalidRows, notify: env.NOTIFY !== 'false', deadlineSeconds },
+      defaultOptions: {
+        invalidRows,
+        notify: env.NOTIFY !== 'false',
+        deadlineSeconds,
+        existingUsers,
+        createGroups: createGroups === 'true',
+        postImportRate,
+      },
       ...(env.COGNITO_LOGS_ROLE_ARN ? { logsRoleArn: env.COGNITO_LOGS_ROLE_ARN } : {}),
       ...(env.OUTCOME_TOPIC_ARN ? { topicArn: env.OUTCOME_TOPIC_ARN } : {}),
       ...(stateMachineArn ? { stateMachineArn } : {}),

@@ -25,3 +25,26 @@ export const outcomeKey = (run: string) => `${reportPrefix(run)}outcome.json`;
 
 /** Each row Cognito failed or skipped, mapped back to its source line and username. */
 export const failuresKey = (run: string) => `${reportPrefix(run)}failures.csv`;
+
+/** Each row's `cognito:groups`, by part and part row (see GroupsSummary in types.ts). */
+export const membershipsKey = (run: string) => `${stagingPrefix(run)}memberships.csv`;
+
+const partName = (index: number) => `part-${String(index).padStart(4, '0')}`;
+
+/**
+ * The post-import phase's checkpoint of a part: its PostImportState, written as it goes, so that
+ * an invocation that crashed is resumed where it last wrote it rather than where it began.
+ */
+export const postImportCheckpointKey = (run: string, part: number) =>
+  `${stagingPrefix(run)}post-import/${partName(part)}.json`;
+
+/**
+ * The rows of a part whose update or membership failed, from part row `from` on: a CSV
+ * `source_line,username,reason`, one file per checkpointed batch, named by the batch's first
+ * part row, so that a batch done again overwrites its own file and nothing is counted twice.
+ */
+export const postImportFailuresKey = (run: string, part: number, from: number) =>
+  `${postImportFailuresPrefix(run, part)}${String(from).padStart(7, '0')}.csv`;
+
+export const postImportFailuresPrefix = (run: string, part: number) =>
+  `${stagingPrefix(run)}post-import/${partName(part)}-failures/`;

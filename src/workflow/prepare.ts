@@ -11,7 +11,7 @@ import {
   poolAccess,
 } from '../cognito/allowed-pools.ts';
 import { isUserPoolId } from '../cognito/pool-id.ts';
-import { type FunctionConfig, MAX_DEADLINE_SECONDS } from '../config.ts';
+import { type FunctionConfig, MAX_DEADLINE_SECONDS, MAX_POST_IMPORT_RATE } from '../config.ts';
 import { TransientServiceError } from '../errors.ts';
 import { resolvePool } from './target-pool.ts';
 import type { Log } from './telemetry.ts';
@@ -119,6 +119,28 @@ export function parseExecutionInput(raw: unknown, defaults: ImportOptions) {
         `"options.deadlineSeconds" must be a whole number from 60 to ${MAX_DEADLINE_SECONDS}.`,
       );
     options.deadlineSeconds = d;
+  }
+  if (given.existingUsers !== undefined) {
+    if (given.existingUsers !== 'skip' && given.existingUsers !== 'update')
+      throw new InputProblem(
+        'input.invalid',
+        '"options.existingUsers" must be "skip" or "update".',
+      );
+    options.existingUsers = given.existingUsers;
+  }
+  if (given.createGroups !== undefined) {
+    if (typeof given.createGroups !== 'boolean')
+      throw new InputProblem('input.invalid', '"options.createGroups" must be true or false.');
+    options.createGroups = given.createGroups;
+  }
+  if (given.postImportRate !== undefined) {
+    const r = given.postImportRate;
+    if (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r > MAX_POST_IMPORT_RATE)
+      throw new InputProblem(
+        'input.invalid',
+        `"options.postImportRate" must be a whole number of requests per second from 1 to ${MAX_POST_IMPORT_RATE}.`,
+      );
+    options.postImportRate = r;
   }
   return { bucket, key, userPoolId, versionId, etag, options };
 }

@@ -61,10 +61,24 @@ function sourceOf(state: ReportInput): Outcome['source'] {
   };
 }
 
+/** The jobs' counts, and what the parts' post-import phases did. */
+function totalsOf(state: ReportInput, jobs: OutcomeJob[]): Outcome['totals'] {
+  const posts = (state.parts ?? []).flatMap((part) => (part.post ? [part.post] : []));
+  return {
+    imported: jobs.reduce((n, j) => n + j.importedUsers, 0),
+    skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
+    failed: jobs.reduce((n, j) => n + j.failedUsers, 0),
+    updated: posts.reduce((n, p) => n + p.updated, 0),
+    memberships: posts.reduce((n, p) => n + p.memberships, 0),
+    postImportFailed: posts.reduce((n, p) => n + p.failed, 0),
+  };
+}
+
 function decideStatus(
   state: ReportInput,
   jobs: OutcomeJob[],
   partErrors: number,
+  totals: Outcome['totals'],
 ): { status: OutcomeStatus; reason?: string; code?: string } {
   if (state.ended) return state.ended;
   const rejected = state.rejected ?? state.validation?.rejected;
@@ -88,8 +102,12 @@ function decideStatus(
     };
   if (jobs.some((job) => job.status === 'Expired'))
     return { status: 'EXPIRED', reason: 'An import job expired before it started.' };
+  // A row landed when Cognito imported it, or when it skipped an existing user the run then
+  // updated; anything else, or a failed update or membership, makes the run PARTIAL.
   const partial =
-    jobs.some((job) => job.failedUsers > 0 || job.skippedUsers > 0) ||
+    totals.failed > 0 ||
+    totals.skipped > totals.updated ||
+    totals.postImportFailed > 0 ||
     (state.validation?.invalidRows ?? 0) > 0;
   return { status: partial ? 'PARTIAL' : 'SUCCEEDED' };
 }
@@ -183,12 +201,9 @@ export function composeOutcome(
   const run = state.run ?? 'unknown-run';
   const jobs = jobsOf(state);
   const partErrors = (state.parts ?? []).filter((part) => part.error).length;
-  const { status, reason, code } = decideStatus(state, jobs, partErrors);
-  const totals = {
-    imported: jobs.reduce((n, j) => n + j.importedUsers, 0),
-    skipped: jobs.reduce((n, j) => n + j.skippedUsers, 0),
-    failed: jobs.reduce((n, j) => n + j.failedUsers, 0),
-  };
+  const totals = totalsOf(state, jobs);
+  const { status, reason, code } = decideStatus(state, jobs, partErrors, totals);
+  const groups = state.validation?.groups;
   const outcomeWithoutSummary = {
     status,
     run,
@@ -208,6 +223,7 @@ export function composeOutcome(
       : {}),
     jobs,
     totals,
+    ...(groups ? { groups: { created: groups.created, createdCount: groups.createdCount } } : {}),
     ...(failures && failures.count > 0 ? { failures } : {}),
     reportKey: outcomeKey(run),
     ...(state.executionArn ? { executionArn: state.executionArn } : {}),

@@ -42,6 +42,10 @@ export const METRICS = {
   usersImported: 'UsersImported',
   usersSkipped: 'UsersSkipped',
   usersFailed: 'UsersFailed',
+  /** The post-import phase: existing users updated, memberships added, rows it could not do. */
+  usersUpdated: 'UsersUpdated',
+  membershipsAdded: 'MembershipsAdded',
+  postImportFailures: 'PostImportFailures',
   /** Rows validation set aside (the skip policy) or that rejected the file. */
   invalidRows: 'InvalidRows',
   /** From the execution's start to the outcome. */
@@ -74,6 +78,9 @@ export function recordOutcome(metrics: MetricSink | undefined, outcome: Outcome)
   metrics.addMetric(METRICS.usersImported, 'Count', outcome.totals.imported);
   metrics.addMetric(METRICS.usersSkipped, 'Count', outcome.totals.skipped);
   metrics.addMetric(METRICS.usersFailed, 'Count', outcome.totals.failed);
+  metrics.addMetric(METRICS.usersUpdated, 'Count', outcome.totals.updated);
+  metrics.addMetric(METRICS.membershipsAdded, 'Count', outcome.totals.memberships);
+  metrics.addMetric(METRICS.postImportFailures, 'Count', outcome.totals.postImportFailed);
   metrics.addMetric(METRICS.invalidRows, 'Count', outcome.validation?.invalidRows ?? 0);
   const runSeconds = seconds(outcome.startedAt, outcome.finishedAt);
   if (runSeconds !== undefined) metrics.addMetric(METRICS.runDuration, 'Seconds', runSeconds);

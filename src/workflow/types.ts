@@ -53,7 +53,28 @@ export interface PartRef {
    * mixes algorithms is split into parts per algorithm). Absent: the part carries no hash.
    */
   passwordHashingAlgorithm?: HashingAlgorithm;
+  /** Rows of the part whose `cognito:groups` names at least one group (absent: none). */
+  groupRows?: number;
 }
+
+/**
+ * The `cognito:groups` column of a run's file, once validated: where each row's groups are kept
+ * (`membershipsKey`, a CSV `part,part_row,groups` with the names joined by `;`, only rows that
+ * name a group), and the groups ValidateCsv created under the `createGroups` option.
+ */
+export interface GroupsSummary {
+  membershipsKey: string;
+  /** Rows that name at least one group. */
+  rows: number;
+  /** Memberships the file asks for (rows × their groups). */
+  memberships: number;
+  /** The groups created, at most {@link MAX_LISTED_GROUPS} of them; `createdCount` is exact. */
+  created: string[];
+  createdCount: number;
+}
+
+/** How many created groups the state and the outcome list by name (the state has 256 KiB). */
+export const MAX_LISTED_GROUPS = 100;
 
 export interface ValidationSummary {
   rows: number;
@@ -63,6 +84,8 @@ export interface ValidationSummary {
   rejectedRowsKey?: string;
   parts: PartRef[];
   rejected?: Rejection;
+  /** Present when the file has a `cognito:groups` column. */
+  groups?: GroupsSummary;
 }
 
 /** The poll schedule carried between WaitForJob and CheckImportJob. */
@@ -82,6 +105,24 @@ export interface JobState extends OutcomeJob {
   stopRequested: boolean;
 }
 
+/**
+ * Where a part's post-import phase stands (ApplyPostImport's result, carried between its
+ * invocations). Rows are worked through in the part's order; `cursor` is the part row
+ * (1 = first data row) to do next. The counts cover every row before the cursor.
+ */
+export interface PostImportState {
+  cursor: number;
+  done: boolean;
+  /** Users whose attributes were updated (rows Cognito skipped, under `existingUsers: update`). */
+  updated: number;
+  /** Memberships added (AdminAddUserToGroup calls that succeeded). */
+  memberships: number;
+  /** Rows whose update or one of whose memberships failed; each is in the part's failure files. */
+  failed: number;
+  /** Invocations so far (each works until close to its timeout). */
+  invocations: number;
+}
+
 /** The state of one Map iteration. */
 export interface PartItem {
   part: PartRef;
@@ -92,6 +133,8 @@ export interface PartItem {
   options: ImportOptions;
   deadlineAt: number;
   job?: JobState;
+  /** Set once the part's post-import phase has begun. */
+  post?: PostImportState;
   error?: StateError;
   cleanup?: unknown;
 }
@@ -118,7 +161,20 @@ export interface Outcome {
   code?: string;
   validation?: { rows: number; invalidRows: number; warnings: number; reportKey: string };
   jobs: OutcomeJob[];
-  totals: { imported: number; skipped: number; failed: number };
+  /**
+   * `updated`, `memberships` and `postImportFailed` count the post-import phase: users updated,
+   * memberships added, rows whose update or membership failed (in `failures.csv` too).
+   */
+  totals: {
+    imported: number;
+    skipped: number;
+    failed: number;
+    updated: number;
+    memberships: number;
+    postImportFailed: number;
+  };
+  /** Present when the file has a `cognito:groups` column: the groups the run created. */
+  groups?: { created: string[]; createdCount: number };
   failures?: { reportKey: string; count: number; sample: { line: number; reason: string }[] };
   reportKey: string;
   executionArn?: string;

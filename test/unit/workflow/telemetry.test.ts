@@ -80,7 +80,7 @@ const outcome = (over: Partial<Outcome> = {}): Outcome => ({
   source: { bucket: 'imports', key: 'incoming/us-east-1_P1/users.csv' },
   validation: { rows: 12, invalidRows: 1, warnings: 0, reportKey: 'reports/run-1/validation.json' },
   jobs: [job()],
-  totals: { imported: 8, skipped: 1, failed: 2 },
+  totals: { imported: 8, skipped: 1, failed: 2, updated: 0, memberships: 0, postImportFailed: 0 },
   reportKey: 'reports/run-1/outcome.json',
   startedAt: '2026-11-27T10:00:00.000Z',
   finishedAt: '2026-11-27T10:08:00.000Z',
@@ -119,6 +119,9 @@ describe('recordOutcome', () => {
       ['UsersImported', 'Count', 8],
       ['UsersSkipped', 'Count', 1],
       ['UsersFailed', 'Count', 2],
+      ['UsersUpdated', 'Count', 0],
+      ['MembershipsAdded', 'Count', 0],
+      ['PostImportFailures', 'Count', 0],
       ['InvalidRows', 'Count', 1],
       ['RunDurationSeconds', 'Seconds', 480],
       ['JobDurationSeconds', 'Seconds', 150],
@@ -133,13 +136,23 @@ describe('recordOutcome', () => {
       ...withoutStart,
       status: 'REJECTED',
       jobs: [job({ status: 'Expired', startedAt: undefined, completedAt: undefined })],
-      totals: { imported: 0, skipped: 0, failed: 0 },
+      totals: {
+        imported: 0,
+        skipped: 0,
+        failed: 0,
+        updated: 0,
+        memberships: 0,
+        postImportFailed: 0,
+      },
     } as Outcome);
     expect(metrics.singles[0]?.dimensions).toEqual({ status: 'REJECTED' });
     expect(metrics.invocation.metrics.map(([name]) => name)).toEqual([
       'UsersImported',
       'UsersSkipped',
       'UsersFailed',
+      'UsersUpdated',
+      'MembershipsAdded',
+      'PostImportFailures',
       'InvalidRows',
     ]);
   });
