@@ -132,7 +132,7 @@ export function subjectFor(
   const counts =
     outcome.status === 'REJECTED'
       ? (outcome.reason ?? 'rejected')
-      : `${outcome.totals.imported.toLocaleString('en')} imported, ${outcome.totals.skipped.toLocaleString('en')} skipped, ${outcome.totals.failed.toLocaleString('en')} failed`;
+      : `${outcome.totals.imported.toLocaleString('en')} imported, ${outcome.totals.skipped.toLocaleString('en')} skipped, ${outcome.totals.failed.toLocaleString('en')} failed${outcome.totals.updated ? `, ${outcome.totals.updated.toLocaleString('en')} updated` : ''}`;
   const text = `[${outcome.status}] ${file} -> ${outcome.userPoolId ?? 'no pool'}: ${counts}`;
   // SNS subjects must be printable ASCII.
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
