@@ -70,3 +70,77 @@ export function joinGroupNames(names: readonly string[]): string {
 export function isGroupName(name: string): boolean {
   return name.length >= 1 && name.length <= MAX_GROUP_NAME_LENGTH && GROUP_NAME.test(name);
 }
+
+const COLUMN_BYTES = Buffer.from(GROUPS_COLUMN, 'utf8');
+
+/**
+ * Whether the header, the first line that is not blank, mentions `cognito:groups`: true or false
+ * once that line is whole in `head` (or `atEnd`), else undefined (read more).
+ */
+function headerMentions(head: Buffer, atEnd: boolean): boolean | undefined {
+  let s = 0;
+  while (s < head.length) {
+    let lf = head.indexOf(10, s);
+    if (lf < 0) {
+      if (!atEnd) return undefined;
+      lf = head.length;
+    }
+    for (let k = s; k < lf; k++) {
+      const c = head[k];
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0d) {
+        return head.subarray(s, lf).includes(COLUMN_BYTES);
+      }
+    }
+    s = lf + 1;
+  }
+  return atEnd ? false : undefined;
+}
+
+/**
+ * Reads the start of a file until its header is whole, to tell whether the file may have a
+ * `cognito:groups` column before validating it: the pool's groups need listing only then. The
+ * answer errs one way only: true when the header cannot be found in `maxBytes` (or a data row
+ * happens to hold the text), never false for a file whose header has the column.
+ *
+ * @param source - the file's chunks, as `validateCsv` takes them (read once)
+ * @param maxBytes - most bytes held before answering true
+ * @returns the answer, and the same bytes to validate (what was read first, then the rest)
+ */
+export async function sniffGroupsColumn(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  maxBytes = 1 << 20,
+): Promise<{ mentions: boolean; source: AsyncIterable<Uint8Array> }> {
+  const iterator =
+    Symbol.asyncIterator in source
+      ? source[Symbol.asyncIterator]()
+      : (source as Iterable<Uint8Array | string>)[Symbol.iterator]();
+  const head: Buffer[] = [];
+  let held = 0;
+  let done = false;
+  let mentions: boolean | undefined;
+  while (mentions === undefined) {
+    const next = await iterator.next();
+    if (next.done) done = true;
+    else {
+      const chunk = next.value;
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+      head.push(bytes);
+      held += bytes.length;
+    }
+    mentions = headerMentions(Buffer.concat(head), done) ?? (held >= maxBytes ? true : undefined);
+  }
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* head;
+      while (!done) {
+        const next = await iterator.next();
+        if (next.done) return;
+        const chunk = next.value;
+        yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { mentions, source: rest() };
+}

@@ -18,6 +18,7 @@ export {
   isGroupName,
   joinGroupNames,
   MAX_GROUP_NAME_LENGTH,
+  sniffGroupsColumn,
   splitGroupNames,
 } from './group-column.ts';
 export { checkPasswordHash, detectPasswordHash, type HashCheck } from './hash-formats.ts';

@@ -6,10 +6,11 @@ import {
   MEMBERSHIPS_HEADER,
   memorySink,
   readRecords,
+  sniffGroupsColumn,
   splitGroupNames,
   type ValidateOptions,
 } from '../../../src/csv/index.ts';
-import { cognitoCsv, GOOD, HEADER, issuesOf, run, rulesFor } from './helpers.ts';
+import { cognitoCsv, GOOD, HEADER, issuesOf, rulesFor, run } from './helpers.ts';
 
 /** The pool's header with `cognito:groups` inserted at `at` (default: after the username). */
 function headerWithGroups(at = 1): string[] {
@@ -325,5 +326,41 @@ describe('the cognito:groups column', () => {
     const { report, parts } = await runGroups([{ ...user(1, 'admins') }], {}, header);
     expect(issuesOf(report)).toContain('1 header.duplicate');
     expect(recordsOf(parts[0]?.text() ?? '')[0]).toEqual(HEADER);
+  });
+});
+
+describe('sniffGroupsColumn', () => {
+  const bytesOf = async (source: AsyncIterable<Uint8Array>) => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of source) chunks.push(chunk);
+    return Buffer.concat(chunks).toString();
+  };
+
+  it('answers from the header alone, and hands on every byte', async () => {
+    const text = 'cognito:username,email\nann,cognito:groups@example.com\n';
+    const sniffed = await sniffGroupsColumn([
+      Buffer.from(text.slice(0, 5)),
+      Buffer.from(text.slice(5)),
+    ]);
+    expect(sniffed.mentions).toBe(false);
+    expect(await bytesOf(sniffed.source)).toBe(text);
+  });
+
+  it('finds the column in a header after blank lines, cut across chunks, or without a line end', async () => {
+    const text = '\r\n \t\n"cognito:username",cognito:gr';
+    const chunks = [text.slice(0, 3), text.slice(3, 12), text.slice(12), 'oups\nann,admins\n'];
+    const sniffed = await sniffGroupsColumn(chunks.map((c) => Buffer.from(c)));
+    expect(sniffed.mentions).toBe(true);
+    expect(await bytesOf(sniffed.source)).toBe(chunks.join(''));
+    expect(
+      (await sniffGroupsColumn([Buffer.from('cognito:username,cognito:groups')])).mentions,
+    ).toBe(true);
+    expect((await sniffGroupsColumn([])).mentions).toBe(false);
+  });
+
+  it('says true when the header is not whole within the bytes it may hold', async () => {
+    const sniffed = await sniffGroupsColumn([Buffer.from('x'.repeat(100)), Buffer.from('y\n')], 64);
+    expect(sniffed.mentions).toBe(true);
+    expect(await bytesOf(sniffed.source)).toBe(`${'x'.repeat(100)}y\n`);
   });
 });
