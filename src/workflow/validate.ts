@@ -42,11 +42,13 @@ function rejectionFor(report: ValidationReport): Rejection | undefined {
         : 'The file cannot be imported.',
     };
   }
-  if (!report.valid)
+  if (!report.valid) {
+    const unknownGroups = report.counts['groups.unknown'] ?? 0;
     return {
       code: 'rows.invalid',
-      reason: `${report.invalidRows.toLocaleString('en')} of ${report.rows.toLocaleString('en')} rows are invalid; see the validation report, or run with invalidRows "skip" to import the others.`,
+      reason: `${report.invalidRows.toLocaleString('en')} of ${report.rows.toLocaleString('en')} rows are invalid; see the validation report, or run with invalidRows "skip" to import the others.${unknownGroups > 0 ? ` ${unknownGroups.toLocaleString('en')} of them name groups the user pool does not have: the option createGroups creates them.` : ''}`,
     };
+  }
   if (report.acceptedRows === 0)
     return { code: 'rows.none', reason: 'The file has no rows to import.' };
   return undefined;

@@ -224,6 +224,8 @@ describe('validateCsv with a cognito:groups column', () => {
     s3.on(GetObjectCommand).resolves(body(GROUPS_FILE));
     const summary = await validateCsv(run(), deps());
     expect(summary.rejected).toMatchObject({ code: 'rows.invalid' });
+    expect(summary.rejected?.reason).toContain('2 of them name groups the user pool does not have');
+    expect(summary.rejected?.reason).not.toContain('staff');
     expect(summary.parts).toEqual([]);
     expect(cognito).toHaveReceivedCommandTimes(CreateGroupCommand, 0);
     const report = JSON.parse(written('reports/run-1/validation.json') ?? '{}');
