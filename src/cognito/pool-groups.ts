@@ -38,39 +38,48 @@ export interface CreatedGroups {
   failure?: unknown;
 }
 
-/** CreateGroup calls in flight at once: few, since they share a per-account rate with others. */
-const CONCURRENCY = 4;
+/** How {@link createGroups} paces its calls. */
+export interface Pace {
+  /**
+   * CreateGroup calls a second (4): under Cognito's quota of 5 a second per operation and pool
+   * (docs/cognito-behaviour.md, "Limits and quotas"), so that its retries are seldom needed.
+   */
+  perSecond?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Creates the groups named, a few at a time. A group that exists by then is fine: someone made it
- * meanwhile, or an earlier try of the same run did. Any other error (LimitExceededException: the
- * pool holds as many groups as it may) stops it once the calls in flight have finished, and is
- * returned with what was created, for the caller to judge.
+ * Creates the groups named, one after the other at a steady pace. A group that exists by then is
+ * fine: someone made it meanwhile, or an earlier try of the same run did. Any other error
+ * (LimitExceededException: the pool holds as many groups as it may) stops it, and is returned
+ * with what was created, for the caller to judge.
  */
 export async function createGroups(
   cognito: Cognito,
   userPoolId: string,
   names: readonly string[],
+  pace: Pace = {},
 ): Promise<CreatedGroups> {
-  const done = new Array<boolean>(names.length).fill(false);
+  const interval = 1000 / (pace.perSecond ?? 4);
+  const now = pace.now ?? Date.now;
+  const sleep = pace.sleep ?? realSleep;
+  const created: string[] = [];
   let existed = 0;
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < names.length) {
-      const index = next++;
-      try {
-        await cognito.send(
-          new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: names[index] }),
-        );
-        done[index] = true;
-      } catch (error) {
-        if (isAwsError(error, 'GroupExistsException')) existed++;
-        else failure ??= { error };
-      }
+  let last = Number.NEGATIVE_INFINITY;
+  for (const name of names) {
+    const wait = last + interval - now();
+    if (wait > 0) await sleep(wait);
+    last = now();
+    try {
+      await cognito.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: name }));
+      created.push(name);
+    } catch (error) {
+      if (isAwsError(error, 'GroupExistsException')) existed++;
+      else return { created, existed, failure: error };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, names.length) }, worker));
-  const created = names.filter((_, index) => done[index]);
-  return failure ? { created, existed, failure: failure.error } : { created, existed };
+  }
+  return { created, existed };
 }

@@ -28,7 +28,16 @@ export interface ValidateDeps {
   cognito: Pick<CognitoIdentityProviderClient, 'send'>;
   config: Pick<FunctionConfig, 'maxObjectBytes' | 'partLimits'>;
   log?: Log;
+  /** The clock of the CreateGroup pace (tests); real time when left out. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * The most groups one run creates: at the pace of `createGroups` (4 a second) about 8 minutes,
+ * which the task's 15 minutes hold after a file of any size is validated.
+ */
+export const MAX_CREATED_GROUPS = 2_000;
 
 function rejectionFor(report: ValidationReport): Rejection | undefined {
   if (report.fileErrors > 0) {
@@ -73,23 +82,26 @@ function openedOnWrite(open: () => ByteSink): ByteSink {
 
 /**
  * With `createGroups`, creates the groups the valid rows name that the pool lacks. A run that
- * would need more than the report lists, or more than the pool may hold, is refused.
+ * would need more than {@link MAX_CREATED_GROUPS}, or more than the pool may hold, is refused.
  */
 async function createMissingGroups(
   groups: GroupsReport,
   userPoolId: string,
   deps: ValidateDeps,
 ): Promise<{ created: string[]; rejection?: Rejection }> {
-  if (groups.missingCount > groups.missing.length) {
+  if (groups.missingCount > MAX_CREATED_GROUPS) {
     return {
       created: [],
       rejection: {
         code: 'groups.too-many',
-        reason: `The file names ${groups.missingCount.toLocaleString('en')} groups the user pool does not have; a run creates at most ${groups.missing.length.toLocaleString('en')}, and a pool holds at most 10,000 groups.`,
+        reason: `The file names ${groups.missingCount.toLocaleString('en')} groups the user pool does not have; a run creates at most ${MAX_CREATED_GROUPS.toLocaleString('en')}: create them beforehand.`,
       },
     };
   }
-  const result = await createGroups(deps.cognito, userPoolId, groups.missing);
+  const result = await createGroups(deps.cognito, userPoolId, groups.missing, {
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+  });
   deps.log?.info('groups created', {
     created: result.created.length,
     existed: result.existed,

@@ -13,7 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STANDARD_CSV_HEADER } from '../../../src/csv/index.ts';
 import type { PreparedRun } from '../../../src/workflow/types.ts';
-import { validateCsv } from '../../../src/workflow/validate.ts';
+import { MAX_CREATED_GROUPS, validateCsv } from '../../../src/workflow/validate.ts';
 
 const s3 = mockClient(S3Client);
 const cognito = mockClient(CognitoIdentityProviderClient);
@@ -50,10 +50,25 @@ const run = (
   deadlineAt: 0,
 });
 const body = (text: string) => ({ Body: Readable.from([Buffer.from(text)]) as never });
-const deps = (maxRows = 500_000) => ({
+/** A clock that only moves when slept on, and the pauses taken. */
+const clock = () => {
+  let t = 0;
+  const pauses: number[] = [];
+  return {
+    pauses,
+    now: () => t,
+    sleep: async (ms: number) => {
+      pauses.push(ms);
+      t += ms;
+    },
+  };
+};
+const deps = (maxRows = 500_000, time = clock()) => ({
   s3: new S3Client({ region: 'us-east-1' }),
   cognito: new CognitoIdentityProviderClient({}),
   config: { maxObjectBytes: 1_000_000, partLimits: { maxRows, maxBytes: 100_000_000 } },
+  now: time.now,
+  sleep: time.sleep,
 });
 const written = (key: string) => {
   const call = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === key);
@@ -252,6 +267,30 @@ describe('validateCsv with a cognito:groups column', () => {
     expect(summary.groups).toMatchObject({ rows: 3, memberships: 5, created: ['new-team'] });
     expect(summary.groups?.createdCount).toBe(1);
     expect(summary.parts).toEqual([expect.objectContaining({ rows: 4, groupRows: 3 })]);
+  });
+
+  it('paces CreateGroup under the quota of 5 a second per pool', async () => {
+    listGroups([]);
+    cognito.on(CreateGroupCommand).resolves({});
+    s3.on(GetObjectCommand).resolves(body(`${GROUPS_FILE}dee,dee@example.com,true,third\n`));
+    const time = clock();
+    const summary = await validateCsv(run('reject', { createGroups: true }), deps(500_000, time));
+    expect(summary.groups?.created).toEqual(['admins', 'staff', 'third']);
+    expect(time.pauses).toEqual([250, 250]);
+  });
+
+  it('refuses a run that would create more groups than it can in its time', async () => {
+    listGroups([]);
+    const many = Array.from({ length: MAX_CREATED_GROUPS + 1 }, (_, i) => `g${i}`).join(';');
+    s3.on(GetObjectCommand).resolves(
+      body(
+        `cognito:username,email,email_verified,cognito:groups\nann,ann@example.com,true,${many}\n`,
+      ),
+    );
+    const summary = await validateCsv(run('reject', { createGroups: true }), deps());
+    expect(summary.rejected).toMatchObject({ code: 'groups.too-many' });
+    expect(cognito).toHaveReceivedCommandTimes(CreateGroupCommand, 0);
+    expect(summary.parts).toEqual([]);
   });
 
   it('creates nothing for a file that is rejected anyway', async () => {
