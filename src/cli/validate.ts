@@ -1,23 +1,26 @@
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { listGroupNames } from '../cognito/pool-groups.ts';
 import { readPoolRules } from '../cognito/pool-rules.ts';
 import type { EnvConfig } from '../config.ts';
-import { type ValidationReport, validateCsv } from '../csv/index.ts';
+import { sniffGroupsColumn, type ValidationReport, validateCsv } from '../csv/index.ts';
 import { checkPoolId, cognitoTarget } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import { requireFile } from './files.ts';
 import type { Io } from './io.ts';
 
-export const VALIDATE_HELP = `Usage: cognito-import validate <file.csv> [--pool <id>] [--invalid-rows reject|skip] [--json] [--aws] [--data-dir DIR]
+export const VALIDATE_HELP = `Usage: cognito-import validate <file.csv> [--pool <id>] [--invalid-rows reject|skip] [--create-groups] [--json] [--aws] [--data-dir DIR]
 
 Checks a CSV against a user pool's import rules without creating any import job: the header,
-every row, Cognito's limits, and what normalisation would change. Exit 0 when the file can be
-imported, 1 when it cannot, 2 on a usage or setup error.
+every row, Cognito's limits, and what normalisation would change; the names of a cognito:groups
+column against the pool's groups. Exit 0 when the file can be imported, 1 when it cannot, 2 on a
+usage or setup error.
 
 Options:
   --pool <id>                 the user pool whose rules apply (default: the local twin's default pool)
   --invalid-rows reject|skip  reject (default): any invalid row makes the file invalid; skip: they would be set aside
+  --create-groups             groups the pool lacks would be created (as the run option createGroups), not row errors
   --json                      print the validation report as JSON (top level: rows, invalidRows, warnings, …)
   --aws                       read the pool from AWS (or the endpoints in AWS_ENDPOINT_URL_*) instead of the local twin
   --data-dir DIR              the local twin's data folder (default: .cognito-import)
@@ -32,6 +35,7 @@ export async function validate(argv: string[], io: Io, config: EnvConfig): Promi
     options: {
       pool: { type: 'string' },
       'invalid-rows': { type: 'string' },
+      'create-groups': { type: 'boolean' },
       json: { type: 'boolean' },
       aws: { type: 'boolean' },
       'data-dir': { type: 'string' },
@@ -51,7 +55,15 @@ export async function validate(argv: string[], io: Io, config: EnvConfig): Promi
   try {
     poolId = await target.poolId(pool);
     const rules = await readPoolRules(target.cognito, poolId);
-    report = await validateCsv(createReadStream(file.path), rules, { invalidRows: policy });
+    // The pool's groups are read only for a file whose header names the column.
+    const sniffed = await sniffGroupsColumn(createReadStream(file.path));
+    const known = sniffed.mentions
+      ? await listGroupNames(target.cognito, poolId)
+      : new Set<string>();
+    report = await validateCsv(sniffed.source, rules, {
+      invalidRows: policy,
+      groups: { known, create: values['create-groups'] ?? false },
+    });
   } finally {
     await target.close();
   }
@@ -76,6 +88,7 @@ function printReport(io: Io, path: string, poolId: string, report: ValidationRep
     );
     if (groups.length > 0) io.out(`  password hashes: ${groups.join(', ')} (one import job each)`);
   }
+  if (report.groups) printGroups(io, report.groups);
   const changes = Object.entries(report.normalised).filter(([, n]) => n > 0);
   if (changes.length > 0)
     io.out(`  normalised: ${changes.map(([kind, n]) => `${kind} ${n}`).join(', ')}`);
@@ -99,4 +112,24 @@ function printReport(io: Io, path: string, poolId: string, report: ValidationRep
   }
   if (shown >= SHOWN_ISSUES || report.issuesOmitted > 0)
     io.out('  … more in the full report: --json');
+}
+
+/** Missing group names shown; the JSON report has up to 10,000. */
+const SHOWN_GROUPS = 20;
+
+function printGroups(io: Io, groups: NonNullable<ValidationReport['groups']>) {
+  const count = (n: number, one: string, many: string) =>
+    `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+  io.out(
+    `  groups: ${count(groups.rows, 'valid row names', 'valid rows name')} groups (${count(groups.memberships, 'membership', 'memberships')})`,
+  );
+  if (groups.missingCount === 0) return;
+  const shown = groups.missing.slice(0, SHOWN_GROUPS).join(', ');
+  const more = groups.missingCount - Math.min(groups.missing.length, SHOWN_GROUPS);
+  const list = `${shown}${more > 0 ? `, and ${more.toLocaleString('en')} more` : ''}`;
+  io.out(
+    groups.create
+      ? `  groups the pool lacks, to be created: ${groups.missingCount.toLocaleString('en')} (${list})`
+      : `  groups the pool lacks, an error in each row naming one (--create-groups to create them): ${groups.missingCount.toLocaleString('en')} (${list})`,
+  );
 }

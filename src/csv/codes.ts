@@ -70,6 +70,8 @@ export const RULES = {
   'hash.params': { severity: 'error', scope: 'row' },
   'hash.algorithm-mismatch': { severity: 'error', scope: 'row' },
   'hash.unrecognised': { severity: 'error', scope: 'row' },
+  'groups.invalid-name': { severity: 'error', scope: 'row' },
+  'groups.unknown': { severity: 'error', scope: 'row' },
 } as const satisfies Record<string, RuleInfo>;
 
 /** A rule code, e.g. `username.whitespace`. */
@@ -184,6 +186,10 @@ const MESSAGES: Record<RuleCode, (c: MessageContext) => string> = {
     `${at(c)}: password_hash looks like a ${c.detail} hash; every hash in one job must use the job's algorithm.`,
   'hash.unrecognised': (c) =>
     `${at(c)}: password_hash is in none of the formats Cognito imports (BCRYPT, SCRYPT, ARGON2ID, PBKDF2_SHA256); convert it, or leave it empty so that the user resets their password.`,
+  'groups.invalid-name': (c) =>
+    `${at(c)}: cognito:groups has ${c.detail} Cognito cannot accept: a group name is 1 to 128 characters, with no space or control character (names are separated by ; and a ; inside a name is written \\;).`,
+  'groups.unknown': (c) =>
+    `${at(c)}: cognito:groups names ${c.detail} the user pool does not have; create ${c.detail === 'a group' ? 'it' : 'them'} first, or run with the option createGroups.`,
 };
 
 /**

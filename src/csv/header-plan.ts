@@ -1,4 +1,5 @@
 import type { RuleCode } from './codes.ts';
+import { GROUPS_COLUMN } from './group-column.ts';
 import type { CustomAttributeRule, PoolRules } from './rules.ts';
 
 /** The rule a column's non-empty values are checked against, besides those of every row. */
@@ -25,10 +26,11 @@ export interface ColumnCheck {
 
 /**
  * How a column's values are written to the parts. Every column goes to Cognito as it is, except
- * booleans, which are written in lower case. A column the pipeline reads for itself, and that
- * Cognito must not see, would be a kind of its own here, which the part writer leaves out.
+ * booleans, which are written in lower case, and the columns the pipeline reads for itself
+ * (`cognito:groups`), which Cognito must not see: the part writer leaves them out, header and
+ * rows.
  */
-export const ColumnOutput = { AsIs: 0, Boolean: 1 } as const;
+export const ColumnOutput = { AsIs: 0, Boolean: 1, Omit: 2 } as const;
 export type ColumnOutput = (typeof ColumnOutput)[keyof typeof ColumnOutput];
 
 /** Where the columns that the row loop reads itself are: a position, or -1 when absent. */
@@ -40,6 +42,8 @@ export interface KnownColumns {
   phoneNumberVerified: number;
   mfaEnabled: number;
   passwordHash: number;
+  /** `cognito:groups`, the pipeline's own column. */
+  groups: number;
 }
 
 /** A problem with the header, found while planning. */
@@ -65,9 +69,12 @@ export interface ColumnPlan {
   issues: HeaderIssue[];
 }
 
-/** The columns a file for the pool may have: GetCSVHeader's, and `password_hash` on top. */
+/**
+ * The columns a file for the pool may have: GetCSVHeader's, `password_hash`, and the pipeline's
+ * own `cognito:groups`, which GetCSVHeader never lists.
+ */
 export function knownColumnNames(rules: PoolRules): Set<string> {
-  return new Set([...rules.csvHeader, 'password_hash']);
+  return new Set([...rules.csvHeader, 'password_hash', GROUPS_COLUMN]);
 }
 
 /**
@@ -128,10 +135,15 @@ export function planColumns(names: readonly string[], rules: PoolRules): ColumnP
     phoneNumberVerified: at('phone_number_verified'),
     mfaEnabled: at('cognito:mfa_enabled'),
     passwordHash: at('password_hash'),
+    groups: at(GROUPS_COLUMN),
   };
   const output = new Uint8Array(names.length);
   for (const col of [columns.emailVerified, columns.phoneNumberVerified, columns.mfaEnabled]) {
     if (col >= 0) output[col] = ColumnOutput.Boolean;
+  }
+  // Every copy, a duplicate too: Cognito must never see the column, even in a rejected file.
+  for (let col = 0; col < names.length; col++) {
+    if (names[col] === GROUPS_COLUMN) output[col] = ColumnOutput.Omit;
   }
 
   const checks: ColumnCheck[] = [];

@@ -12,8 +12,18 @@ export {
   type Scope,
   type Severity,
 } from './codes.ts';
+export {
+  GROUPS_COLUMN,
+  GROUPS_SEPARATOR,
+  isGroupName,
+  joinGroupNames,
+  MAX_GROUP_NAME_LENGTH,
+  sniffGroupsColumn,
+  splitGroupNames,
+} from './group-column.ts';
 export { checkPasswordHash, detectPasswordHash, type HashCheck } from './hash-formats.ts';
 export type { Issue } from './issue-ledger.ts';
+export { MEMBERSHIPS_HEADER } from './memberships-writer.ts';
 export {
   type ByteSink,
   type MemorySink,
@@ -55,6 +65,8 @@ export type {
   ValidationMode,
 } from './validate-options.ts';
 export {
+  type GroupsReport,
+  MAX_LISTED_MISSING_GROUPS,
   type NormalisedCounts,
   REPORT_LINE_NUMBERING,
   type ValidationReport,

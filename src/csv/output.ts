@@ -330,6 +330,8 @@ export interface PartSummary {
   firstSourceLine: number;
   /** Source physical line of the part's last data row. */
   lastSourceLine: number;
+  /** Rows of the part that name a group, when the file has a `cognito:groups` column. */
+  groupRows?: number;
 }
 
 /**

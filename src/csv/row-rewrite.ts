@@ -10,12 +10,17 @@ const COMMA = 0x2c;
 const REWRITE = FIELD_REWRITE;
 const QUOTED = FIELD_QUOTED;
 const BOOLEAN_OUTPUT = ColumnOutput.Boolean;
+const OMIT = ColumnOutput.Omit;
 const TRUE = Bool.True;
 const NOT_LOWER = NOT_LOWER_CASE;
 
-/** The header line of every part, with its LF: the names in Cognito's dialect. */
-export function partHeaderLine(names: readonly string[]): Buffer {
-  return Buffer.from(`${names.map((n) => n.replaceAll(',', '\\,')).join(',')}\n`);
+/**
+ * The header line of every part, with its LF: the names in Cognito's dialect, without the
+ * columns whose output is `Omit`.
+ */
+export function partHeaderLine(names: readonly string[], output?: Uint8Array): Buffer {
+  const kept = output ? names.filter((_, col) => output[col] !== OMIT) : names;
+  return Buffer.from(`${kept.map((n) => n.replaceAll(',', '\\,')).join(',')}\n`);
 }
 
 /**
@@ -34,8 +39,9 @@ export function copyBytes(src: Buffer, s: number, e: number, out: Buffer, o: num
 
 /**
  * Writes a row in Cognito's dialect at `out[at]`: values as the reader gives them (unquoted,
- * trimmed, commas escaped), booleans in lower case when `lowerCaseBooleans`. Runs of values
- * written as they are in the source are copied in one piece, commas included.
+ * trimmed, commas escaped), booleans in lower case when `lowerCaseBooleans`, the `Omit` columns
+ * left out. Runs of values written as they are in the source are copied in one piece, commas
+ * included.
  *
  * @param v - the row as read
  * @param output - per column, a {@link ColumnOutput}
@@ -59,8 +65,14 @@ export function rewriteRow(
   const count = v.count;
   let o = at;
   let f = 0;
+  let first = true;
   while (f < count) {
-    if (f > 0) out[o++] = COMMA;
+    if (output[f] === OMIT) {
+      f++;
+      continue;
+    }
+    if (!first) out[o++] = COMMA;
+    first = false;
     let fieldFlags = flags[f] as number;
     if ((fieldFlags & REWRITE) === 0 && !(lowerCaseBooleans && output[f] === BOOLEAN_OUTPUT)) {
       // A run of values as they are in the source, with the commas between them.
@@ -69,7 +81,11 @@ export function rewriteRow(
       f++;
       while (f < count) {
         fieldFlags = flags[f] as number;
-        if ((fieldFlags & REWRITE) !== 0 || (lowerCaseBooleans && output[f] === BOOLEAN_OUTPUT)) {
+        if (
+          (fieldFlags & REWRITE) !== 0 ||
+          (lowerCaseBooleans && output[f] === BOOLEAN_OUTPUT) ||
+          output[f] === OMIT
+        ) {
           break;
         }
         e = ends[f] as number;

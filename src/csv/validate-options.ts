@@ -53,6 +53,21 @@ export interface ValidateOptions {
   map?: ByteSink;
   /** Receives invalid rows, a CSV `line,row,reasons,record` (reasons: `code@column;…`). */
   rejected?: ByteSink;
+  /**
+   * The pool's groups, for the `cognito:groups` column: a name not in `known` is the row error
+   * `groups.unknown`, unless `create` is true, in which case it is listed in
+   * `report.groups.missing` (names from valid rows only: those to create before the import).
+   * Without this option, names are checked for their form only.
+   */
+  groups?: { known: ReadonlySet<string>; create: boolean };
+  /**
+   * Receives the memberships (needs parts), a CSV `part,part_row,groups`: for each row written to
+   * a part that names at least one group, its part and part row (as in the line map) and its
+   * groups, joined by `;` (a `;` inside a name as `\;`, see `splitGroupNames`). Touched only
+   * when the file has a `cognito:groups` column: without one, nothing is written, not even the
+   * header, and the sink is not ended.
+   */
+  memberships?: ByteSink;
   /** Bytes per block handed to sinks (256 KiB). */
   blockSize?: number;
   /**

@@ -28,6 +28,28 @@ export interface NormalisedCounts {
   trimmedFields: number;
 }
 
+/** Names the report lists at most (`missingCount` stays exact). */
+export const MAX_LISTED_MISSING_GROUPS = 10_000;
+
+/** The `cognito:groups` column of a file, as validated. */
+export interface GroupsReport {
+  /** Valid rows that name at least one group. */
+  rows: number;
+  /** Memberships of those rows (each row's distinct names, summed). */
+  memberships: number;
+  /**
+   * Distinct names the pool does not have (`ValidateOptions.groups.known`), in the order first
+   * seen, at most {@link MAX_LISTED_MISSING_GROUPS}. With `create`, the names of valid rows, to be
+   * created; without, every unknown name, each use of which was the error `groups.unknown`.
+   * Empty without `ValidateOptions.groups`.
+   */
+  missing: string[];
+  /** Distinct missing names, exact. */
+  missingCount: number;
+  /** Whether the missing groups are to be created (`ValidateOptions.groups.create`). */
+  create: boolean;
+}
+
 /** The validation report (`reports/<run>/validation.json`). */
 export interface ValidationReport {
   /** The file can be imported: no file-level error, and no invalid row unless policy is skip. */
@@ -66,6 +88,8 @@ export interface ValidationReport {
    * its hash is written in, and the rows of each algorithm go to parts of their own.
    */
   passwordHashes?: Partial<Record<PasswordHashingAlgorithm | 'none', number>>;
+  /** Present when the file has a `cognito:groups` column. */
+  groups?: GroupsReport;
   /** Parts written, in order (empty without a part sink). */
   parts: PartSummary[];
 }

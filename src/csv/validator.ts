@@ -1,15 +1,18 @@
 import type { RuleCode, Severity } from './codes.ts';
+import { isGroupName, splitGroupNames } from './group-column.ts';
 import { checkPasswordHash, detectPasswordHash } from './hash-formats.ts';
 import {
   CheckKind,
   type ColumnCheck,
+  ColumnOutput,
   type HeaderIssue,
   type KnownColumns,
   planColumns,
 } from './header-plan.ts';
 import { IssueLedger } from './issue-ledger.ts';
 import { LineMapWriter } from './line-map-writer.ts';
-import { OutputQueue, type PartSinkFactory } from './output.ts';
+import { MembershipsWriter } from './memberships-writer.ts';
+import { type ByteSink, OutputQueue, type PartSinkFactory, type Splitter } from './output.ts';
 import { PartGroups } from './part-groups.ts';
 import {
   Bool,
@@ -46,6 +49,8 @@ import {
   type ValidationMode,
 } from './validate-options.ts';
 import {
+  type GroupsReport,
+  MAX_LISTED_MISSING_GROUPS,
   type NormalisedCounts,
   REPORT_LINE_NUMBERING,
   type ValidationReport,
@@ -65,6 +70,7 @@ const FIELD_PROBLEMS =
 const { Blank: BLANK, True: TRUE, False: FALSE, Invalid: INVALID } = Bool;
 const NOT_LOWER = NOT_LOWER_CASE;
 const REWRITE = FIELD_REWRITE;
+const OMIT = ColumnOutput.Omit;
 const {
   Birthdate: CHECK_BIRTHDATE,
   UpdatedAt: CHECK_UPDATED_AT,
@@ -84,7 +90,11 @@ const NO_COLUMNS: KnownColumns = {
   phoneNumberVerified: -1,
   mfaEnabled: -1,
   passwordHash: -1,
+  groups: -1,
 };
+
+/** The groups of a row that names none (shared, never changed). */
+const NO_GROUPS: readonly string[] = [];
 
 /**
  * Validates, normalises and splits one CSV, push-style: call {@link CsvValidator.write} for each
@@ -111,6 +121,9 @@ export class CsvValidator {
   private readonly lineMap: LineMapWriter | undefined;
   private readonly rejected: RejectedRowsWriter | undefined;
   private groups: PartGroups | undefined;
+  private readonly groupsOption: { known: ReadonlySet<string>; create: boolean } | undefined;
+  private readonly membershipsSink: ByteSink | undefined;
+  private memberships: MembershipsWriter | undefined;
 
   // The header, once read.
   private headerSeen = false;
@@ -122,6 +135,14 @@ export class CsvValidator {
   /** Per column, how the parts get its values (see `ColumnOutput`). */
   private output: Uint8Array = new Uint8Array(0);
   private checks: ColumnCheck[] = [];
+  /** The columns left out of the parts (`ColumnOutput.Omit`); none in most files. */
+  private omitted: number[] = [];
+  /** The `cognito:groups` column, or -1. */
+  private groupsCol = -1;
+  /** The column's totals, once the header has it. */
+  private groupsReport: GroupsReport | undefined;
+  /** Distinct names the pool lacks (see `GroupsReport.missing`). */
+  private readonly missing = new Set<string>();
   private hashCounts: Partial<Record<PasswordHashingAlgorithm | 'none', number>> | undefined;
 
   // Usernames.
@@ -155,6 +176,8 @@ export class CsvValidator {
   private rowAlgorithm: PasswordHashingAlgorithm | undefined;
   /** A boolean of the row is not in lower case, so the row is rewritten. */
   private booleansToLowerCase = false;
+  /** The row's distinct group names, when the file has a `cognito:groups` column. */
+  private rowGroups: readonly string[] = NO_GROUPS;
   /** Holds a rewritten row too long for an output block. */
   private rowBuf: Buffer;
 
@@ -195,6 +218,8 @@ export class CsvValidator {
     if (options.rejected) {
       this.rejected = new RejectedRowsWriter(this.queue, this.blockSize, options.rejected);
     }
+    this.groupsOption = options.groups;
+    this.membershipsSink = options.memberships;
   }
 
   /**
@@ -234,6 +259,7 @@ export class CsvValidator {
     this.groups?.close();
     this.lineMap?.close();
     this.rejected?.close();
+    this.memberships?.close();
     const pending = this.queue.pending();
     if (pending) await pending;
     const ledger = this.ledger;
@@ -256,8 +282,19 @@ export class CsvValidator {
       issuesOmitted: ledger.omitted,
       normalised: this.normalised,
       ...(this.hashCounts ? { passwordHashes: this.hashCounts } : {}),
+      ...(this.groupsReport ? { groups: this.finishGroupsReport(this.groupsReport) } : {}),
       parts: this.groups ? this.groups.parts : [],
     };
+  }
+
+  private finishGroupsReport(report: GroupsReport): GroupsReport {
+    for (const part of this.groups?.parts ?? []) part.groupRows ??= 0;
+    const missing: string[] = [];
+    for (const name of this.missing) {
+      if (missing.length >= MAX_LISTED_MISSING_GROUPS) break;
+      missing.push(name);
+    }
+    return { ...report, missing, missingCount: this.missing.size };
   }
 
   // ---- what the reader reports ----
@@ -324,6 +361,8 @@ export class CsvValidator {
     const maxValue = this.limits.maxValueChars;
     if (v.widestValue > maxValue) {
       for (let f = 0; f < count; f++) {
+        // A column left out is no attribute value: only the reader's line bound holds it.
+        if (this.output[f] === OMIT) continue;
         if ((ends[f] as number) - (starts[f] as number) > maxValue) {
           if (charsOf(v.bufferOf(f), starts[f] as number, ends[f] as number) > maxValue) {
             this.rowIssue('value.too-long', f, maxValue);
@@ -332,8 +371,10 @@ export class CsvValidator {
       }
     }
     if (v.valueBytes + count - 1 > this.limits.maxLineChars) {
-      let chars = count - 1;
+      // Counted as the row is written to the part: without the columns left out.
+      let chars = count - 1 - this.omitted.length;
       for (let f = 0; f < count; f++) {
+        if (this.output[f] === OMIT) continue;
         chars += charsOf(v.bufferOf(f), starts[f] as number, ends[f] as number);
       }
       if (chars > this.limits.maxLineChars) {
@@ -408,6 +449,7 @@ export class CsvValidator {
       }
       this.checkValue(check, v.bufferOf(c), starts[c] as number, ends[c] as number);
     }
+    if (this.groupsCol >= 0) this.readGroups(v);
 
     if (this.rowErrors > 0) this.finishInvalid(v);
     else this.finishValid(v);
@@ -447,13 +489,30 @@ export class CsvValidator {
     this.columns = plan.columns;
     this.output = plan.output;
     this.checks = plan.checks;
+    this.omitted = [];
+    for (let col = 0; col < names.length; col++) {
+      if (plan.output[col] === OMIT) this.omitted.push(col);
+    }
     if (plan.columns.passwordHash >= 0) this.hashCounts = {};
+    this.groupsCol = plan.columns.groups;
+    if (this.groupsCol >= 0) {
+      this.groupsReport = {
+        rows: 0,
+        memberships: 0,
+        missing: [],
+        missingCount: 0,
+        create: this.groupsOption?.create ?? false,
+      };
+      if (this.partFactory && this.membershipsSink) {
+        this.memberships = new MembershipsWriter(this.queue, this.blockSize, this.membershipsSink);
+      }
+    }
     for (const issue of plan.issues) this.fileIssue(issue.code, line, issue);
     if (this.partFactory) {
       this.groups = new PartGroups(
         this.queue,
         this.partFactory,
-        partHeaderLine(names),
+        partHeaderLine(names, plan.output),
         this.partMaxBytes,
         this.partMaxRows,
         this.blockSize,
@@ -605,10 +664,63 @@ export class CsvValidator {
     }
   }
 
+  /**
+   * Reads the row's `cognito:groups` (the column exists and the row has every column): each name's
+   * form, and whether the pool has it. Missing names are noted here when they are errors, and
+   * only once the row proves valid when they are to be created.
+   */
+  private readGroups(v: RecordView): void {
+    const col = this.groupsCol;
+    const s = v.fieldStart[col] as number;
+    const e = v.fieldEnd[col] as number;
+    if (s === e) {
+      this.rowGroups = NO_GROUPS;
+      return;
+    }
+    const names = splitGroupNames(fieldText(v.bufferOf(col), s, e));
+    this.rowGroups = names;
+    const option = this.groupsOption;
+    let invalid = 0;
+    let unknown = 0;
+    for (const name of names) {
+      if (!isGroupName(name)) invalid++;
+      else if (option && !option.create && !option.known.has(name)) {
+        unknown++;
+        this.missing.add(name);
+      }
+    }
+    if (invalid > 0) {
+      this.rowIssue('groups.invalid-name', col, invalid === 1 ? 'a name' : `${invalid} names`);
+    }
+    if (unknown > 0) {
+      this.rowIssue('groups.unknown', col, unknown === 1 ? 'a group' : `${unknown} groups`);
+    }
+  }
+
+  /** Counts a valid row's groups, and notes the names to create. */
+  private countGroups(names: readonly string[]): void {
+    const report = this.groupsReport as GroupsReport;
+    report.rows++;
+    report.memberships += names.length;
+    const option = this.groupsOption;
+    if (option?.create) {
+      for (const name of names) if (!option.known.has(name)) this.missing.add(name);
+    }
+  }
+
+  /** The row just written to `split`'s part names groups: its memberships line. */
+  private addMemberships(split: Splitter, names: readonly string[]): void {
+    const part = this.groups?.parts[split.part - 1];
+    if (part) part.groupRows = (part.groupRows ?? 0) + 1;
+    this.memberships?.add(split.part, split.partRow, names);
+  }
+
   // ---- where a row goes ----
 
   private finishValid(v: RecordView): void {
     this.accepted++;
+    const names = this.rowGroups;
+    if (names.length > 0) this.countGroups(names);
     const counts = this.hashCounts;
     if (counts) {
       const group = this.rowAlgorithm ?? 'none';
@@ -617,9 +729,16 @@ export class CsvValidator {
     const split = this.groups?.splitterFor(this.rowAlgorithm);
     if (!split) return;
     const line = this.rowLine;
-    const length = v.valueBytes + v.count - 1;
+    let length = v.valueBytes + v.count - 1;
+    const omitted = this.omitted;
+    for (let k = 0; k < omitted.length; k++) {
+      const col = omitted[k] as number;
+      length -= (v.fieldEnd[col] as number) - (v.fieldStart[col] as number) + 1;
+    }
+    // Only a header of left-out columns alone (a file rejected anyway) keeps nothing.
+    if (length < 0) length = 0;
     const w = split.beginRow(length, line);
-    if ((v.flags & REWRITE) === 0 && !this.booleansToLowerCase) {
+    if ((v.flags & REWRITE) === 0 && !this.booleansToLowerCase && omitted.length === 0) {
       // Nothing to change: the source line is already in Cognito's dialect.
       w.copy(v.buf, v.start, v.end);
     } else if (length + 1 <= w.capacity) {
@@ -630,6 +749,7 @@ export class CsvValidator {
       w.copy(this.rowBuf, 0, end);
     }
     split.endRow();
+    if (names.length > 0) this.addMemberships(split, names);
     const map = this.lineMap;
     if (!map) return;
     const user = this.columns.username;

@@ -18,6 +18,7 @@ describe('planColumns', () => {
       phoneNumberVerified: HEADER.indexOf('phone_number_verified'),
       mfaEnabled: HEADER.indexOf('cognito:mfa_enabled'),
       passwordHash: -1,
+      groups: -1,
     });
   });
 
