@@ -15,7 +15,7 @@ const states = Object.fromEntries(
   allStates(
     JSON.parse(readFileSync('statemachine/import-users.asl.json', 'utf8')) as AslDefinition,
   ),
-) as Record<string, Record<string, unknown>>;
+) as unknown as Record<string, Record<string, unknown>>;
 
 /** The part's end of the Map iteration, from NeedsPostImport on, with ApplyPostImport local. */
 const definition = {
