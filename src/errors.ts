@@ -98,6 +98,37 @@ export const TRANSIENT_RETRY = {
 } as const;
 
 /**
+ * Lambda's names for an invocation that ended without the function's own error: out of time
+ * (`Sandbox.Timedout`), the process gone (`Runtime.ExitError`, which an out-of-memory kill gives),
+ * or anything Lambda cannot name (`Lambda.Unknown`). Not retried on the other Tasks: a time-out
+ * there is a budget spent, and the work would start over.
+ */
+export const LAMBDA_CRASH_ERRORS = [
+  'Sandbox.Timedout',
+  'Runtime.ExitError',
+  'Lambda.Unknown',
+] as const;
+
+/**
+ * The Tasks that resume from their own checkpoint in S3 rather than from their input, so that a
+ * crash or a time-out costs only the work since the last checkpoint: a retry of
+ * {@link LAMBDA_CRASH_ERRORS} is worth it there, and only there.
+ */
+export const RESUMABLE_TASKS = ['ApplyPostImport'] as const;
+
+/**
+ * The crash retrier of a {@link RESUMABLE_TASKS} state, before {@link TRANSIENT_RETRY}. Two more
+ * tries: a crash that comes back a third time from the same checkpoint is the work itself (a
+ * row that always exhausts memory, say), which no fourth try would cure.
+ */
+export const RESUMABLE_CRASH_RETRY = {
+  ErrorEquals: [...LAMBDA_CRASH_ERRORS],
+  IntervalSeconds: 5,
+  MaxAttempts: 2,
+  BackoffRate: 2,
+} as const;
+
+/**
  * The `Error` of each Fail state the workflow reaches after ReportOutcome wrote and published
  * the outcome (chosen by the outcome's status). The sweeper reads an execution's error to know
  * whether the outcome was reported; a test checks these against the ASL's Fail states.

@@ -9,6 +9,7 @@ import {
 import { outcomeKey } from '../workflow/keys.ts';
 import type { Outcome } from '../workflow/types.ts';
 import { UsageError } from './errors.ts';
+import { postImportLines } from './import-options.ts';
 
 /** The alias a deployed stack starts its runs through (serverless.yml, docs/DEPLOY.md). */
 export const LIVE_ALIAS = 'live';
@@ -123,6 +124,7 @@ export function printExecution(
   if (outcome) {
     out(`  ${outcome.summary}`);
     if (outcome.reason) out(`  reason: ${outcome.reason}`);
+    for (const line of postImportLines(outcome)) out(`  ${line}`);
     for (const failure of outcome.failures?.sample ?? [])
       out(`  line ${failure.line}: ${failure.reason}`);
     out(`  outcome: s3://${outcome.source.bucket}/${outcome.reportKey}`);

@@ -19,10 +19,19 @@ import {
 } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import { requireFile } from './files.ts';
+import {
+  IMPORT_OPTION_FLAGS,
+  IMPORT_OPTIONS_HELP,
+  importOptionsEnv,
+  importOptionsOf,
+  postImportLines,
+} from './import-options.ts';
 import type { Io } from './io.ts';
 import { progressView } from './progress.ts';
 
-export const RUN_HELP = `Usage: cognito-import run <file.csv> [--pool <id>] [--invalid-rows reject|skip] [--allowed-pools tagged|any|<ids>] [--data-dir DIR] [--json]
+export const RUN_HELP = `Usage: cognito-import run <file.csv> [--pool <id>] [--invalid-rows reject|skip] [--allowed-pools tagged|any|<ids>]
+                         [--existing-users skip|update] [--create-groups] [--post-import-rate N]
+                         [--data-dir DIR] [--json]
 
 Imports one CSV end to end on the local twin, the way it runs in AWS: the file lands in the local
 bucket under incoming/<pool>/, the object-created event starts the state machine through the
@@ -33,6 +42,7 @@ Options:
   --pool <id>                 a pool of the local twin (default: a new pool with email auto-verified,
                               tagged cognito-import:allowed=true)
   --invalid-rows reject|skip  reject (default): any invalid row rejects the file; skip: import the valid rows
+${IMPORT_OPTIONS_HELP}
   --allowed-pools SETTING     the pools the pipeline may import into, as on AWS: tagged (default: pools
                               tagged cognito-import:allowed=true), a comma-separated list of pool ids, or
                               any (dangerous on AWS); default $ALLOWED_USER_POOLS, else tagged
@@ -69,6 +79,7 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
       pool: { type: 'string' },
       'invalid-rows': { type: 'string' },
       'allowed-pools': { type: 'string' },
+      ...IMPORT_OPTION_FLAGS,
       'data-dir': { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -80,6 +91,9 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
   const policy = values['invalid-rows'] ?? 'reject';
   if (policy !== 'reject' && policy !== 'skip')
     throw new UsageError('--invalid-rows must be reject or skip.');
+  // The file starts its run by landing in the bucket, as on AWS, with no input of its own: the
+  // options are the stage's, as a deploy's parameters would set them.
+  const importOptions = importOptionsOf(values);
   const allowedUserPools = checkAllowedPools(values['allowed-pools'] ?? config.allowedUserPools);
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : config.dataDir;
   const started = Date.now();
@@ -88,7 +102,7 @@ export async function run(argv: string[], io: Io, config: EnvConfig): Promise<nu
     dataDir,
     waitScale: WAIT_SCALE,
     allowedUserPools,
-    functionEnv: { INVALID_ROWS_POLICY: policy },
+    functionEnv: { INVALID_ROWS_POLICY: policy, ...importOptionsEnv(importOptions) },
     onHistoryEvent: (arn, event) => listeners.get(arn)?.(event),
   });
   const clients = createClients({
@@ -176,6 +190,7 @@ function printOutcome(io: Io, outcome: Outcome, bucketDir: string, elapsedMs: nu
     io.out(
       `  job ${job.jobId}: ${job.status}${job.passwordHashingAlgorithm ? ` [${job.passwordHashingAlgorithm}]` : ''}${job.completionMessage ? ` (${job.completionMessage})` : ''}`,
     );
+  for (const line of postImportLines(outcome)) io.out(`  ${line}`);
   for (const failure of outcome.failures?.sample ?? [])
     io.out(`  line ${failure.line}: ${failure.reason}`);
   io.out(`  took ${(elapsedMs / 1000).toFixed(1)} s`);

@@ -1,15 +1,17 @@
 import { parseArgs } from 'node:util';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createClients } from '../aws/clients.ts';
-import type { EnvConfig } from '../config.ts';
+import type { EnvConfig, ImportOptions } from '../config.ts';
 import { executionName } from '../workflow/names.ts';
 import type { ExecutionInput } from '../workflow/types.ts';
 import { checkPoolId } from './cognito-target.ts';
 import { UsageError } from './errors.ts';
 import { outcomeOf, printExecution, resolveStateMachine, waitForExecution } from './executions.ts';
+import { IMPORT_OPTION_FLAGS, IMPORT_OPTIONS_HELP, importOptionsOf } from './import-options.ts';
 import type { Io } from './io.ts';
 
 export const START_HELP = `Usage: cognito-import start --bucket B --key K [--pool <id>] [--invalid-rows reject|skip]
+                           [--existing-users skip|update] [--create-groups] [--post-import-rate N]
                            [--state-machine-arn ARN] [--wait] [--json]
 
 Starts an import of an object already in S3, on AWS or on a twin run by "serve" (the endpoints in
@@ -20,6 +22,8 @@ Options:
   --bucket B, --key K         the CSV object
   --pool <id>                 the user pool (default: from the key incoming/<pool>/…, else the stage default)
   --invalid-rows reject|skip  the policy for invalid rows
+${IMPORT_OPTIONS_HELP}
+                              (each option left out is the stage's default)
   --state-machine-arn ARN     default: $STATE_MACHINE_ARN, else the import-users machine the endpoint
                               lists (through its alias live when it has one, as a deployed stack does)
   --wait                      follow the execution to its end and print the outcome
@@ -34,6 +38,7 @@ export async function start(argv: string[], io: Io, config: EnvConfig): Promise<
       key: { type: 'string' },
       pool: { type: 'string' },
       'invalid-rows': { type: 'string' },
+      ...IMPORT_OPTION_FLAGS,
       'state-machine-arn': { type: 'string' },
       wait: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -46,6 +51,10 @@ export async function start(argv: string[], io: Io, config: EnvConfig): Promise<
   const policy = values['invalid-rows'];
   if (policy !== undefined && policy !== 'reject' && policy !== 'skip')
     throw new UsageError('--invalid-rows must be reject or skip.');
+  const options: Partial<ImportOptions> = {
+    ...(policy ? { invalidRows: policy } : {}),
+    ...importOptionsOf(values),
+  };
   const { sfn, s3 } = createClients();
   try {
     const stateMachineArn = await resolveStateMachine(
@@ -58,7 +67,7 @@ export async function start(argv: string[], io: Io, config: EnvConfig): Promise<
       bucket: values.bucket,
       key: values.key,
       ...(pool ? { userPoolId: pool } : {}),
-      ...(policy ? { options: { invalidRows: policy } } : {}),
+      ...(Object.keys(options).length > 0 ? { options } : {}),
     };
     // A start by hand is a new request each time: the time stands in for the event's sequencer.
     const name = executionName({

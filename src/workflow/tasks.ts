@@ -14,6 +14,7 @@ export const FUNCTION_HANDLERS = {
   checkImportJob: 'functions/check-import-job.ts',
   stopImportJob: 'functions/stop-import-job.ts',
   stopAfterError: 'functions/stop-after-error.ts',
+  applyPostImport: 'functions/apply-post-import.ts',
   reportOutcome: 'functions/report-outcome.ts',
   sweepExecution: 'functions/sweep-execution.ts',
 } as const;

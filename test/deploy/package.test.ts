@@ -36,11 +36,18 @@ import {
 } from '../../scripts/packaging.ts';
 import { ALLOWED_TAG_KEY } from '../../src/cognito/allowed-pools.ts';
 import {
+  DEFAULT_POST_IMPORT_RATE,
   MAX_DEADLINE_SECONDS,
+  MAX_POST_IMPORT_RATE,
   type RequiredSetting,
   readFunctionConfig,
 } from '../../src/config.ts';
-import { RETRIED_ERRORS, TRANSIENT_RETRY } from '../../src/errors.ts';
+import {
+  LAMBDA_CRASH_ERRORS,
+  RESUMABLE_TASKS,
+  RETRIED_ERRORS,
+  TRANSIENT_RETRY,
+} from '../../src/errors.ts';
 import { evaluate, parameterValues, resolveScenario } from '../../src/local/cfn.ts';
 import { isImportKey } from '../../src/workflow/start.ts';
 import { SWEPT_STATUSES } from '../../src/workflow/sweep.ts';
@@ -195,6 +202,7 @@ const STAGING = `\${ImportBucket.Arn}/staging/*`;
 const REPORTS = `\${ImportBucket.Arn}/reports/*`;
 const ALL_LOG_GROUPS = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:*`;
 const COGNITO_LOG_GROUPS = `${SUB_PREFIX}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/cognito/userpools/*`;
+const POST_IMPORT = `\${ImportBucket.Arn}/staging/*/post-import/*`;
 const EXECUTIONS = `${SUB_PREFIX}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${SERVICE}-${STAGE}-import-users:*`;
 
 /**
@@ -220,6 +228,8 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     's3:AbortMultipartUpload': [REPORTS, STAGING],
     'cognito-idp:DescribeUserPool': [POOLS],
     'cognito-idp:GetCSVHeader': [POOLS],
+    'cognito-idp:ListGroups': [POOLS],
+    'cognito-idp:CreateGroup': [POOLS],
   },
   createImportJob: {
     'cognito-idp:CreateUserImportJob': [POOLS],
@@ -240,6 +250,15 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
   stopAfterError: {
     'cognito-idp:StopUserImportJob': [POOLS],
     'cognito-idp:DescribeUserImportJob': [POOLS],
+  },
+  applyPostImport: {
+    'cognito-idp:AdminAddUserToGroup': [POOLS],
+    'cognito-idp:AdminUpdateUserAttributes': [POOLS],
+    'logs:DescribeLogGroups': [ALL_LOG_GROUPS],
+    'logs:FilterLogEvents': [COGNITO_LOG_GROUPS],
+    's3:GetObject': [STAGING],
+    's3:PutObject': [POST_IMPORT],
+    's3:ListBucket': ['ImportBucket.Arn'],
   },
   reportOutcome: {
     'logs:DescribeLogGroups': [ALL_LOG_GROUPS],
@@ -283,6 +302,10 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   DescribeUserImportJob: ['cognito-idp:DescribeUserImportJob'],
   StopUserImportJob: ['cognito-idp:StopUserImportJob'],
   ListUserImportJobs: ['cognito-idp:ListUserImportJobs'],
+  ListGroups: ['cognito-idp:ListGroups'],
+  CreateGroup: ['cognito-idp:CreateGroup'],
+  AdminAddUserToGroup: ['cognito-idp:AdminAddUserToGroup'],
+  AdminUpdateUserAttributes: ['cognito-idp:AdminUpdateUserAttributes'],
   DescribeExecution: ['states:DescribeExecution'],
   GetExecutionHistory: ['states:GetExecutionHistory'],
   DescribeLogGroups: ['logs:DescribeLogGroups'],
@@ -505,6 +528,13 @@ describe('functions', () => {
     }
   });
 
+  it('gives the post-import phase the longest timeout Lambda allows and room for a whole part of statuses', () => {
+    // Each round works until close to its timeout: the longest one makes the fewest rounds.
+    const properties = resource(functionId('applyPostImport')).Properties;
+    expect(properties.Timeout).toBe(900);
+    expect(properties.MemorySize).toBeGreaterThanOrEqual(1024);
+  });
+
   it('gives the validator a full vCPU', () => {
     expect(resource(functionId('validateCsv')).Properties.MemorySize).toBeGreaterThanOrEqual(1769);
   });
@@ -543,6 +573,9 @@ describe('functions', () => {
           'OUTCOME_TOPIC_ARN',
           'MAX_OBJECT_BYTES',
           'COGNITO_LINE_NUMBERING',
+          'EXISTING_USERS',
+          'CREATE_GROUPS',
+          'POST_IMPORT_RATE',
         ]),
       );
       expect(variables.COGNITO_LOGS_ROLE_ARN).toEqual({
@@ -565,7 +598,14 @@ describe('functions', () => {
       };
       const config = readFunctionConfig(env, handler.needs);
       expect(config, key).toMatchObject({
-        defaultOptions: { invalidRows: 'reject', notify: true, deadlineSeconds: 21_600 },
+        defaultOptions: {
+          invalidRows: 'reject',
+          notify: true,
+          deadlineSeconds: 21_600,
+          existingUsers: 'skip',
+          createGroups: false,
+          postImportRate: 20,
+        },
         logsRoleArn: fake['CognitoImportLogsRole.Arn'],
         topicArn: fake.OutcomeTopic,
         maxObjectBytes: 1_000_000_000,
@@ -588,6 +628,14 @@ describe('functions', () => {
       ImportDeadlineSeconds: { Type: 'Number', Default: 21_600, MinValue: 60, MaxValue: 604_800 },
       Notify: { Type: 'String', Default: 'true', AllowedValues: ['true', 'false'] },
       CognitoLineNumbering: { AllowedValues: ['data', 'file'] },
+      ExistingUsers: { Type: 'String', Default: 'skip', AllowedValues: ['skip', 'update'] },
+      CreateGroups: { Type: 'String', Default: 'false', AllowedValues: ['true', 'false'] },
+      PostImportRate: {
+        Type: 'Number',
+        Default: DEFAULT_POST_IMPORT_RATE,
+        MinValue: 1,
+        MaxValue: MAX_POST_IMPORT_RATE,
+      },
     });
     const pool = new RegExp(template.Parameters?.DefaultUserPoolId?.AllowedPattern as string);
     expect(pool.test('')).toBe(true);
@@ -680,7 +728,16 @@ describe('the state machine', () => {
       expect(retried, name).toContain('Lambda.ClientExecutionTimeoutException');
       // middy's early timeout and the SDK's socket timeout share this name: never retried bare.
       expect(retried, name).not.toContain('TimeoutError');
-      const named = new Set(retried.filter((error) => !error.startsWith('Lambda.')));
+      // A crash or a time-out only where the Task resumes from its own checkpoint.
+      const crash = retried.filter((error) =>
+        (LAMBDA_CRASH_ERRORS as readonly string[]).includes(error),
+      );
+      if ((RESUMABLE_TASKS as readonly string[]).includes(name))
+        expect(crash.sort(), name).toEqual([...LAMBDA_CRASH_ERRORS].sort());
+      else expect(crash, name).toEqual([]);
+      const named = new Set(
+        retried.filter((error) => !error.startsWith('Lambda.') && !crash.includes(error)),
+      );
       expect(
         [...named].every((error) => (RETRIED_ERRORS as readonly string[]).includes(error)),
         name,
@@ -1016,23 +1073,27 @@ describe('alarms', () => {
       ).toHaveLength(1);
   });
 
-  it('alarm on throttles of every function (one metric-math alarm, at most 10 metrics)', () => {
+  it('alarm on throttles of every function, each once, in metric-math alarms of at most 10 metrics', () => {
     const throttles = alarms().filter(([, alarm]) =>
       alarmMetrics(alarm).some((m) => m.name === 'Throttles'),
     );
-    expect(throttles.map(([id]) => id)).toEqual(['FunctionThrottlesAlarm']);
-    const alarm = (throttles[0] as [string, CfnResource])[1];
-    expect(
-      alarmMetrics(alarm)
-        .map((m) => m.dimensions.FunctionName)
-        .sort(),
-    ).toEqual(FUNCTION_KEYS.map(functionId).sort());
-    // CloudWatch's hard limit for a metric-math alarm: an eleventh function needs a second alarm.
-    expect(alarmMetrics(alarm).length).toBeLessThanOrEqual(10);
-    const metrics = alarm.Properties.Metrics as { Expression?: string; ReturnData: boolean }[];
-    expect(metrics.filter((m) => m.ReturnData)).toEqual([
-      expect.objectContaining({ Expression: 'SUM(FILL(METRICS(), 0))' }),
-    ]);
+    expect(throttles.map(([id]) => id).sort()).toEqual(
+      ['AfterJobThrottlesAlarm', 'FunctionThrottlesAlarm'].sort(),
+    );
+    const watched = throttles.flatMap(([, alarm]) =>
+      alarmMetrics(alarm).map((m) => m.dimensions.FunctionName),
+    );
+    expect(watched.sort()).toEqual(FUNCTION_KEYS.map(functionId).sort());
+    for (const [id, alarm] of throttles) {
+      // CloudWatch's hard limit for a metric-math alarm.
+      expect(alarmMetrics(alarm).length, id).toBeLessThanOrEqual(10);
+      for (const m of alarmMetrics(alarm)) expect(m.name, id).toBe('Throttles');
+      const metrics = alarm.Properties.Metrics as { Expression?: string; ReturnData: boolean }[];
+      expect(
+        metrics.filter((m) => m.ReturnData),
+        id,
+      ).toEqual([expect.objectContaining({ Expression: 'SUM(FILL(METRICS(), 0))' })]);
+    }
   });
 
   it('alarm when a function with an on-failure destination cannot deliver to it', () => {
@@ -1405,7 +1466,7 @@ describe('the allowed user pools', () => {
       expect(statement.Condition, key).toBeUndefined();
     }
     const scenario = resolveScenario(raw, { AllowedUserPools: setting });
-    for (const key of ['reportOutcome', 'sweepExecution']) {
+    for (const key of ['reportOutcome', 'sweepExecution', 'applyPostImport']) {
       const role = scenario.Resources[roleId(key)] as CfnResource;
       const statement = (
         role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]
@@ -1589,6 +1650,7 @@ describe('the import bucket', () => {
     const expected: Record<string, string[]> = {
       validateCsv: ['kms:Decrypt', 'kms:GenerateDataKey'],
       createImportJob: ['kms:Decrypt'],
+      applyPostImport: ['kms:Decrypt', 'kms:GenerateDataKey'],
       reportOutcome: ['kms:Decrypt', 'kms:GenerateDataKey'],
       sweepExecution: ['kms:Decrypt', 'kms:GenerateDataKey'],
     };

@@ -30,7 +30,10 @@ import { FUNCTION_HANDLERS } from '../../src/workflow/tasks.ts';
 import type { PolicyStatement } from '../../twin/iam/policy-engine.ts';
 import { expectDenials } from '../iam/denials.ts';
 
-expectDenials(/ (cognito-idp:StartUserImportJob|iam:PassRole) /, 'what the roles must refuse');
+expectDenials(
+  / (cognito-idp:StartUserImportJob|cognito-idp:AdminAddUserToGroup|cognito-idp:AdminUpdateUserAttributes|cognito-idp:CreateGroup|cognito-idp:ListGroups|iam:PassRole|s3:PutObject) /,
+  'what the roles must refuse',
+);
 
 import { AccessControl, type RoleDefinition } from '../../twin/index.ts';
 
@@ -116,6 +119,46 @@ describe("the project's roles, read for the twin", () => {
     expect(decide(tagged, 'prepareImport', 'cognito-idp:StartUserImportJob', POOL, open)).toBe(
       'deny',
     );
+  });
+
+  it('lets the post-import function add memberships and update users of open pools, and write only its own files', () => {
+    const open = { 'aws:ResourceTag/cognito-import:allowed': 'true' };
+    for (const action of [
+      'cognito-idp:AdminAddUserToGroup',
+      'cognito-idp:AdminUpdateUserAttributes',
+    ]) {
+      expect(decide(tagged, 'applyPostImport', action, POOL, open), action).toBe('allow');
+      expect(decide(tagged, 'applyPostImport', action, POOL), action).toBe('deny');
+      // No other function may change users or memberships.
+      expect(decide(tagged, 'validateCsv', action, POOL, open), action).toBe('deny');
+    }
+    const object = (key: string) => `arn:aws:s3:::${LOCAL_BUCKET}/${key}`;
+    expect(
+      decide(
+        tagged,
+        'applyPostImport',
+        's3:PutObject',
+        object('staging/run-1/post-import/part-0001.json'),
+      ),
+    ).toBe('allow');
+    expect(
+      decide(tagged, 'applyPostImport', 's3:GetObject', object('staging/run-1/memberships.csv')),
+    ).toBe('allow');
+    for (const key of [
+      'staging/run-1/part-0001.csv',
+      'staging/run-1/lines.csv',
+      'reports/run-1/outcome.json',
+    ])
+      expect(decide(tagged, 'applyPostImport', 's3:PutObject', object(key)), key).toBe('deny');
+  });
+
+  it('lets the validator list and create the groups of open pools only', () => {
+    const open = { 'aws:ResourceTag/cognito-import:allowed': 'true' };
+    for (const action of ['cognito-idp:ListGroups', 'cognito-idp:CreateGroup']) {
+      expect(decide(tagged, 'validateCsv', action, POOL, open), action).toBe('allow');
+      expect(decide(tagged, 'validateCsv', action, POOL), action).toBe('deny');
+    }
+    expect(decide(tagged, 'applyPostImport', 'cognito-idp:CreateGroup', POOL, open)).toBe('deny');
   });
 
   it('opens what the allowed-pools setting says: any pool not tagged false, or the listed ones', async () => {

@@ -125,6 +125,14 @@ describe('cognito-import run', () => {
       /--invalid-rows must be reject or skip/,
     ],
     [
+      ['run', 'examples/users.csv', '--existing-users', 'overwrite'],
+      /--existing-users must be skip or update/,
+    ],
+    [
+      ['run', 'examples/users.csv', '--post-import-rate', '0'],
+      /--post-import-rate must be a whole number of requests a second from 1 to 1000, not "0"/,
+    ],
+    [
       ['run', 'examples/users.csv', '--allowed-pools', 'all'],
       /--allowed-pools \(or ALLOWED_USER_POOLS\) must be "tagged", "any" or a comma-separated list/,
     ],

@@ -2,9 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { asStateMachineError } from '../../src/aws/sdk-errors.ts';
 import {
+  LAMBDA_CRASH_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   OUTCOME_NOT_REPORTED,
   REPORTED_FAILURES,
+  RESUMABLE_CRASH_RETRY,
+  RESUMABLE_TASKS,
   RETRIED_ERRORS,
   TRANSIENT_RETRY,
   UploadExpiredError,
@@ -37,7 +40,9 @@ const states = allStates(definition) as unknown as [string, State][];
 const stateNamed = (name: string) => states.find(([n]) => n === name)?.[1];
 const tasks = states.filter(([, state]) => state.Type === 'Task');
 const retriers = tasks.flatMap(([, state]) => state.Retry ?? []);
-const isServiceName = (name: string) => name.startsWith('Lambda.') || name.startsWith('States.');
+const isCrashName = (name: string) => (LAMBDA_CRASH_ERRORS as readonly string[]).includes(name);
+const isServiceName = (name: string) =>
+  !isCrashName(name) && (name.startsWith('Lambda.') || name.startsWith('States.'));
 
 describe('the state machine and the code agree', () => {
   it('gives every Task state a function whose handler file exists and exports a handler', async () => {
@@ -90,16 +95,29 @@ describe('the retry policy', () => {
 
   it('matches transient faults under one name: at most 3 other names, at most 8 per Retry', () => {
     const named = new Set(
-      retriers.flatMap((r) => r.ErrorEquals).filter((name) => !isServiceName(name)),
+      retriers
+        .flatMap((r) => r.ErrorEquals)
+        .filter((name) => !isServiceName(name) && !isCrashName(name)),
     );
     expect(named).toEqual(new Set(RETRIED_ERRORS));
     expect(named.size).toBeLessThanOrEqual(3);
     for (const retrier of retriers) expect(retrier.ErrorEquals.length).toBeLessThanOrEqual(8);
   });
 
+  it('retries a crash or a time-out only where the Task resumes from its checkpoint, before the transient retrier', () => {
+    const crashRetried = tasks
+      .filter(([, state]) => (state.Retry ?? []).some((r) => r.ErrorEquals.some(isCrashName)))
+      .map(([name]) => name);
+    expect(crashRetried.sort()).toEqual([...RESUMABLE_TASKS].sort());
+    for (const name of RESUMABLE_TASKS)
+      expect(stateNamed(name)?.Retry, name).toEqual([RESUMABLE_CRASH_RETRY, TRANSIENT_RETRY]);
+    // Bounded: a crash that keeps coming back from the same checkpoint ends in the Catch.
+    expect(RESUMABLE_CRASH_RETRY.MaxAttempts).toBeLessThanOrEqual(3);
+  });
+
   it('matches only error classes of src/errors.ts, Lambda errors and States errors', () => {
     for (const name of matchedErrorNames(definition)) {
-      if (isServiceName(name)) continue;
+      if (isServiceName(name) || isCrashName(name)) continue;
       expect(Object.keys(WORKFLOW_ERRORS), `${name} is matched but is no error class`).toContain(
         name,
       );
