@@ -14,7 +14,7 @@ import {
   loadRowStatuses,
   ROW_SKIPPED,
   ROW_UNTOUCHED,
-  readRowStatuses,
+  readSettledRowStatuses,
   saveRowStatuses,
   type WantedRows,
 } from './post-import/statuses.ts';
@@ -133,12 +133,31 @@ export async function applyPostImport(
   const resumed = state.cursor > given.cursor;
   if (state.done) return state;
 
-  const stats = { logPages: 0, logRetries: 0, unmatched: 0, calls: 0, throttled: 0, rows: 0 };
+  const stats = {
+    logPages: 0,
+    logRetries: 0,
+    unmatched: 0,
+    missingLines: 0,
+    calls: 0,
+    throttled: 0,
+    rows: 0,
+  };
   const statusKey = postImportStatusesKey(run, part.index);
   let statuses = await loadRowStatuses(deps.s3, part.bucket, statusKey, part.rows);
   const statusesRead = !statuses;
   if (!statuses) {
-    statuses = await readRowStatuses({ ...deps, sleep }, stats, userPoolId, job, part.rows, wanted);
+    statuses = await readSettledRowStatuses(
+      { ...deps, sleep },
+      stats,
+      userPoolId,
+      job,
+      part.rows,
+      wanted,
+    );
+    if (stats.missingLines > 0)
+      deps.log?.warn('post-import: the import log lacks lines of rows the job counted', {
+        missingLines: stats.missingLines,
+      });
     await saveRowStatuses(deps.s3, part.bucket, statusKey, statuses);
   }
   const rowStatuses = statuses;

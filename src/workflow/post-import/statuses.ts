@@ -51,13 +51,16 @@ export async function readRowStatuses(
   job: Pick<OutcomeJob, 'jobId' | 'jobName'>,
   rows: number,
   wanted: WantedRows,
-): Promise<Uint8Array> {
+): Promise<{ statuses: Uint8Array; lines: { imported: number; skipped: number } }> {
   const statuses = new Uint8Array(rows + 1);
+  const lines = { imported: 0, skipped: 0 };
   const offset = lineNumberOffset(deps.config.cognitoLineNumbering);
   const groups = await logGroups(deps, stats, userPoolId);
   await readJobLog(deps, stats, groups, job, filterPattern(wanted), (message) => {
     const match = JOB_LOG_LINE.exec(message);
     if (!match) return;
+    if (match[1] === 'SUCCEEDED') lines.imported++;
+    else if (match[1] === 'SKIPPED') lines.skipped++;
     const row = Number(match[2]) - offset;
     if (!(row >= 1 && row <= rows)) {
       stats.unmatched++;
@@ -66,7 +69,37 @@ export async function readRowStatuses(
     if (match[1] === 'SUCCEEDED' && wanted.imported) statuses[row] = ROW_IMPORTED;
     else if (match[1] === 'SKIPPED' && wanted.skipped) statuses[row] = ROW_SKIPPED;
   });
-  return statuses;
+  return { statuses, lines };
+}
+
+/** Pauses before the log is read again while it holds fewer lines than the job counted. */
+const SETTLE_PAUSES_MS = [5_000, 15_000, 30_000];
+
+/**
+ * Reads the row statuses once the log holds a line for every row the job counted as imported
+ * or skipped (of the outcomes wanted): CloudWatch Logs takes events in some seconds after they
+ * are written, and a row whose line is missing would silently get nothing. After the last
+ * pause, what the log holds is taken, and `short` says lines are missing.
+ */
+export async function readSettledRowStatuses(
+  deps: StatusDeps & { sleep: (ms: number) => Promise<void> },
+  stats: JobLogStats & { unmatched: number; missingLines: number },
+  userPoolId: string,
+  job: Pick<OutcomeJob, 'jobId' | 'jobName' | 'importedUsers' | 'skippedUsers'>,
+  rows: number,
+  wanted: WantedRows,
+): Promise<Uint8Array> {
+  for (let attempt = 0; ; attempt++) {
+    stats.unmatched = 0;
+    const { statuses, lines } = await readRowStatuses(deps, stats, userPoolId, job, rows, wanted);
+    const missing =
+      (wanted.imported ? Math.max(0, job.importedUsers - lines.imported) : 0) +
+      (wanted.skipped ? Math.max(0, job.skippedUsers - lines.skipped) : 0);
+    stats.missingLines = missing;
+    const pause = SETTLE_PAUSES_MS[attempt];
+    if (missing === 0 || pause === undefined) return statuses;
+    await deps.sleep(pause);
+  }
 }
 
 /** The statuses an earlier invocation kept; undefined when there are none (or not of this part's size). */

@@ -57,6 +57,8 @@ export const world = {
   t: 0,
   callMs: 0,
   sleeps: [] as number[],
+  /** Reads of a job's log that miss its last line (not yet ingested). */
+  logLag: 0,
 };
 
 export function resetWorld(): void {
@@ -65,7 +67,14 @@ export function resetWorld(): void {
   cognito.reset();
   store.objects.clear();
   store.frozen = false;
-  Object.assign(world, { calls: [], answer: () => undefined, t: 0, callMs: 0, sleeps: [] });
+  Object.assign(world, {
+    calls: [],
+    answer: () => undefined,
+    t: 0,
+    callMs: 0,
+    sleeps: [],
+    logLag: 0,
+  });
   s3.on(GetObjectCommand).callsFake(async (input: { Key: string }) => {
     const bytes = store.objects.get(input.Key);
     if (!bytes) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
@@ -179,7 +188,13 @@ export function putRun(parts: User[][], numbering: 'data' | 'file' = 'data'): vo
       .on(FilterLogEventsCommand, { logStreamNames: [`job-${index}/${RUN}-part-${index}`] })
       .callsFake((input: { filterPattern?: string }) => {
         const terms = (input.filterPattern ?? '').split(' ').map((t) => t.replace('?', ''));
-        return { events: events.filter((e) => terms.some((t) => e.message.includes(t))) };
+        const lagging = world.logLag > 0;
+        if (lagging) world.logLag--;
+        return {
+          events: events
+            .slice(0, lagging ? -1 : undefined)
+            .filter((e) => terms.some((t) => e.message.includes(t))),
+        };
       });
   });
 }

@@ -119,6 +119,17 @@ describe('ApplyPostImport: which rows get what', () => {
     expect(world.calls).toHaveLength(0);
   });
 
+  it('reads the log again, after a pause, while it lacks lines of rows the job counted', async () => {
+    const users = [user('ann', 'SUCCEEDED', ['g']), user('bob', 'SUCCEEDED', ['g'])];
+    putRun([users]);
+    world.logLag = 2;
+    const state = await applyPostImport(itemFor(1, users), depsFor());
+    expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(3);
+    expect(world.sleeps.filter((ms) => ms >= 5_000)).toHaveLength(2);
+    expect(callList()).toEqual(['group:ann:g', 'group:bob:g']);
+    expect(state).toMatchObject({ memberships: 2, done: true });
+  });
+
   it("works only on its own part's rows in a run of several parts", async () => {
     const part1 = [user('a1', 'SUCCEEDED', ['g1']), user('a2', 'SKIPPED', ['g1'], { name: 'A2' })];
     const part2 = [
