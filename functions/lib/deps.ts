@@ -1,5 +1,6 @@
 import { type ClientOptions, type Clients, createClients } from '../../src/aws/clients.ts';
 import { type FunctionConfig, readFunctionConfig } from '../../src/config.ts';
+import { realSleep } from '../../src/workflow/job-log.ts';
 import type { Log, MetricSink } from '../../src/workflow/telemetry.ts';
 import { putToPresignedUrl, type Uploader } from '../../src/workflow/upload.ts';
 
@@ -15,6 +16,8 @@ export interface FunctionDeps extends Clients {
   config: FunctionConfig;
   upload: Uploader;
   now: () => number;
+  /** Waits (real time): the pace of a core that spaces its calls. */
+  sleep: (ms: number) => Promise<void>;
   log: Log;
   metrics: MetricSink;
 }
@@ -41,6 +44,7 @@ function build(telemetry: Telemetry, own: Partial<FunctionDeps> = {}): FunctionD
     config: overrides.config ?? readFunctionConfig(),
     upload: putToPresignedUrl,
     now: Date.now,
+    sleep: realSleep,
     log: telemetry.log,
     metrics: telemetry.metrics,
     ...overrides,

@@ -8,8 +8,20 @@ import { type FunctionDeps, functionDeps } from './deps.ts';
 import { logger, metrics, telemetry, tracer } from './powertools.ts';
 import { transientErrorsAsOneName } from './transient-errors.ts';
 
-/** A function's dependencies, with the settings it declared it needs known to be set. */
-export type TaskDeps<K extends RequiredSetting> = FunctionDeps & { config: ConfigWith<K> };
+/**
+ * A function's dependencies, with the settings it declared it needs known to be set, and the
+ * invocation's time left (the Lambda context's `getRemainingTimeInMillis`), for a core that
+ * works until close to its timeout.
+ */
+export type TaskDeps<K extends RequiredSetting> = FunctionDeps & {
+  config: ConfigWith<K>;
+  remainingMs: () => number;
+};
+
+/** The part of the Lambda context a core may use. */
+interface TaskContext {
+  getRemainingTimeInMillis?: () => number;
+}
 
 /**
  * Every function's Lambda handler: middy around one core function of src/, which gets the
@@ -42,12 +54,14 @@ export function taskHandler<Event, Result, K extends RequiredSetting = never>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(transientErrorsAsOneName())
-    .handler((event) => {
+    .handler((event, context: TaskContext) => {
       const keys = correlationKeys(event);
       logger.appendKeys(keys);
       for (const [key, value] of Object.entries(keys)) metrics.addMetadata(key, String(value));
       const deps = functionDeps(telemetry);
-      return run(event, { ...deps, config: requireSettings(deps.config, needs) });
+      // A context without the method (a test calling the handler bare) leaves the time unlimited.
+      const remainingMs = () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+      return run(event, { ...deps, config: requireSettings(deps.config, needs), remainingMs });
     });
   return Object.assign(handler, { needs });
 }

@@ -65,6 +65,18 @@ export function isTransientServiceFault(error: unknown): boolean {
 }
 
 /**
+ * Whether an error is a refusal for going too fast (Cognito's TooManyRequestsException, the
+ * SDK's other throttling names). LimitExceededException is left out although the SDK counts it
+ * as throttling: Cognito also answers it for a quota of the request itself (a user's 101st
+ * group), which no retry cures.
+ */
+export function isThrottling(error: unknown): boolean {
+  if (error instanceof WorkflowError || isAwsError(error, 'LimitExceededException')) return false;
+  if (typeof error !== 'object' || error === null) return false;
+  return isThrottlingError(error as Parameters<typeof isThrottlingError>[0]);
+}
+
+/**
  * The error as the state machine should see it: a transient fault becomes one
  * TransientServiceError (which every Task retries), naming the original in its message and
  * keeping it as its cause; anything else is returned as it is.

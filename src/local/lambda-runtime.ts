@@ -37,6 +37,12 @@ export interface LocalLambdaOptions {
   onInstance: (instance: { functionName: string; logGroup: string; logStream: string }) => void;
   /** Each line an invocation writes, as it is written. */
   onLog: (event: FunctionLogEvent) => void;
+  /**
+   * A function's configured timeout in milliseconds, which its context's
+   * `getRemainingTimeInMillis` counts down from (Lambda's 900 s maximum when unknown). The
+   * timeout is not enforced: only told.
+   */
+  timeoutMs?: (functionName: string) => number | undefined;
 }
 
 export interface LocalLambda {
@@ -179,7 +185,10 @@ export function startLocalLambda(options: LocalLambdaOptions): LocalLambda {
           message,
         }),
       );
+      // Real time, as Lambda counts it, even under the twin's virtual clock.
+      const deadline = Date.now() + (options.timeoutMs?.(functionName) ?? 900_000);
       const context = {
+        getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
         functionName,
         functionVersion: '$LATEST',
         invokedFunctionArn: `arn:aws:lambda:${options.region}:${options.account}:function:${functionName}`,

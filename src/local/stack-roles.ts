@@ -80,14 +80,17 @@ export interface StackRoles {
    * (the starter's STATE_MACHINE_ARN, the alias `live`).
    */
   functionEnvironment: Record<string, Record<string, string>>;
+  /** Each function's timeout in seconds, by its key (the provider's when it sets none). */
+  functionTimeouts: Record<string, number>;
 }
 
 /** The part of `osls print --format json` that is read. */
 interface PrintedService {
   service: string;
+  provider?: { timeout?: unknown };
   functions: Record<
     string,
-    { name: string; role?: unknown; environment?: Record<string, unknown> }
+    { name: string; role?: unknown; environment?: Record<string, unknown>; timeout?: unknown }
   >;
   stepFunctions?: {
     stateMachines?: Record<
@@ -493,6 +496,11 @@ export function resolveStackRoles(
         // A setting the twin gives in its own way.
       }
     }
+  // The framework's default when neither the function nor the provider sets one.
+  const seconds = (value: unknown) => (typeof value === 'number' && value > 0 ? value : undefined);
+  const functionTimeouts: Record<string, number> = {};
+  for (const [key, fn] of Object.entries(printed.functions))
+    functionTimeouts[key] = seconds(fn.timeout) ?? seconds(printed.provider?.timeout) ?? 6;
   return {
     roles: [...roles.values()],
     functionRoles,
@@ -501,5 +509,6 @@ export function resolveStackRoles(
     stateMachineAliases,
     invokesVersions: machine?.useExactVersion === true,
     functionEnvironment,
+    functionTimeouts,
   };
 }

@@ -261,10 +261,17 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     });
     started.push(cognito);
     // The functions' output goes where Lambda puts it: the twin's CloudWatch Logs.
+    const timeouts = new Map(
+      Object.entries(iam.roles.functionTimeouts).map(([key, seconds]) => [
+        localFunctionName(key as FunctionKey),
+        seconds * 1000,
+      ]),
+    );
     const lambda = startLocalLambda({
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       now: clock?.now ?? Date.now,
+      timeoutMs: (functionName) => timeouts.get(functionName),
       onInstance: ({ functionName, logGroup, logStream }) => {
         // As on Lambda, a function whose role may not write its logs leaves none.
         if (!iam.mayLog(functionName, logGroup, logStream)) return;

@@ -4,16 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  type CloudWatchLogsClient,
-  DescribeLogGroupsCommand,
-  FilterLogEventsCommand,
-  type FilterLogEventsCommandInput,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isAwsError, isTransientServiceFault } from '../aws/sdk-errors.ts';
 import type { FunctionConfig } from '../config.ts';
 import { CsvReader, fieldText, type RecordView } from '../csv/index.ts';
+import { type JobLogStats, lineNumberOffset, logGroups, readJobLog } from './job-log.ts';
 import { failuresKey } from './keys.ts';
 import type { Log } from './telemetry.ts';
 import type { Outcome, OutcomeJob, PartRef } from './types.ts';
@@ -62,10 +57,6 @@ export interface FailedPart {
  * readers of the account's logs).
  */
 const LOG_READERS = 3;
-/** Tries of one log page (each the SDK's own attempts) before the error is the report's. */
-const PAGE_TRIES = 8;
-const PAUSE_MS = 1_000;
-const MAX_PAUSE_MS = 16_000;
 /** The output is handed on in pieces of about this many characters. */
 const CHUNK_CHARS = 1 << 16;
 const SAMPLE_SIZE = 10;
@@ -74,8 +65,6 @@ const LOG_LINE = /^\[(FAILED|SKIPPED)\] Line Number (\d+) - (.*)$/;
 
 const csvCell = (value: string) =>
   /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The distinct outcome-and-reason pairs of a run's log lines. Cognito's messages are a fixed set
@@ -163,53 +152,12 @@ class PartLines {
   }
 }
 
-interface Stats {
-  logPages: number;
-  logRetries: number;
+interface Stats extends JobLogStats {
   unmatched: number;
 }
 
-/** Calls `send` until it answers, pausing after a throttle or a service fault, up to PAGE_TRIES. */
-async function persistently<T>(
-  deps: FailuresDeps,
-  stats: Stats,
-  send: () => Promise<T>,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (error) {
-      if (!isTransientServiceFault(error) || attempt >= PAGE_TRIES) throw error;
-      stats.logRetries++;
-      // Exponential, with jitter: reports that collide on the account's quota spread out.
-      const pause = Math.min(MAX_PAUSE_MS, PAUSE_MS * 2 ** (attempt - 1));
-      await (deps.sleep ?? realSleep)(pause / 2 + (Math.random() * pause) / 2);
-    }
-  }
-}
-
-/** The pool's import log groups (one per pool; found by prefix, as their names are not rebuilt). */
-async function logGroups(deps: FailuresDeps, stats: Stats, userPoolId: string): Promise<string[]> {
-  const groups: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await persistently(deps, stats, () =>
-      deps.logs.send(
-        new DescribeLogGroupsCommand({
-          logGroupNamePrefix: `/aws/cognito/userpools/${userPoolId}/`,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      ),
-    );
-    for (const group of page.logGroups ?? [])
-      if (group.logGroupName) groups.push(group.logGroupName);
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return groups;
-}
-
 /** Reads the FAILED and SKIPPED lines of one job's log, every page, into `lines`. */
-async function readJobLog(
+async function readFailedLines(
   deps: FailuresDeps,
   stats: Stats,
   groups: string[],
@@ -218,39 +166,25 @@ async function readJobLog(
   lines: PartLines,
   stop: AbortSignal,
 ): Promise<void> {
-  const offset = deps.config.cognitoLineNumbering === 'file' ? 1 : 0;
-  for (const group of groups) {
-    let nextToken: string | undefined;
-    do {
-      if (stop.aborted) return;
-      const input: FilterLogEventsCommandInput = {
-        logGroupName: group,
-        logStreamNames: [`${job.jobId}/${job.jobName}`],
-        filterPattern: '?FAILED ?SKIPPED',
-        ...(nextToken ? { nextToken } : {}),
-      };
-      const page = await persistently(deps, stats, () =>
-        deps.logs.send(new FilterLogEventsCommand(input)),
-      ).catch((error: unknown) => {
-        // A group without the job's stream: the job wrote elsewhere (or nothing).
-        if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
-        throw error;
-      });
-      if (!page) break;
-      stats.logPages++;
-      for (const event of page.events ?? []) {
-        const match = LOG_LINE.exec(event.message ?? '');
-        if (!match) continue;
-        const row = Number(match[2]) - offset;
-        // A number no map row can have (the header's, or beyond 32 bits) is kept as row 0.
-        lines.push(
-          row > 0 && row <= 0xffffffff ? row : 0,
-          outcomes.id(match[1] as string, match[3] ?? ''),
-        );
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
-  }
+  const offset = lineNumberOffset(deps.config.cognitoLineNumbering);
+  await readJobLog(
+    deps,
+    stats,
+    groups,
+    job,
+    '?FAILED ?SKIPPED',
+    (message) => {
+      const match = LOG_LINE.exec(message);
+      if (!match) return;
+      const row = Number(match[2]) - offset;
+      // A number no map row can have (the header's, or beyond 32 bits) is kept as row 0.
+      lines.push(
+        row > 0 && row <= 0xffffffff ? row : 0,
+        outcomes.id(match[1] as string, match[3] ?? ''),
+      );
+    },
+    stop,
+  );
 }
 
 /** A decimal field of the line map as a number; -1 when it is not one. */
@@ -393,7 +327,7 @@ export async function writeFailures(
       const at = next++;
       const { job } = parts[at] as FailedPart;
       const lines = new PartLines(job.failedUsers + job.skippedUsers);
-      await readJobLog(deps, stats, groups, job, outcomes, lines, stop.signal);
+      await readFailedLines(deps, stats, groups, job, outcomes, lines, stop.signal);
       lines.sort();
       read[at] = lines;
     }

@@ -48,3 +48,10 @@ export const postImportFailuresKey = (run: string, part: number, from: number) =
 
 export const postImportFailuresPrefix = (run: string, part: number) =>
   `${stagingPrefix(run)}post-import/${partName(part)}-failures/`;
+
+/**
+ * What a part's import log says of each of its rows (one byte a part row), read once by the
+ * post-import phase and kept here, so that its later invocations do not read the log again.
+ */
+export const postImportStatusesKey = (run: string, part: number) =>
+  `${stagingPrefix(run)}post-import/${partName(part)}-rows.bin`;

@@ -166,6 +166,44 @@ describe('the local Lambda', () => {
     );
   });
 
+  it("counts the context's remaining time down from the function's timeout, in real time", async () => {
+    // Arrange
+    const timed = startLocalLambda({
+      region: 'us-east-1',
+      account: '123456789012',
+      now: () => now,
+      onInstance: () => {},
+      onLog: () => {},
+      timeoutMs: (name) => (name === 'svc-local-slow' ? 890_000 : undefined),
+    });
+    const remaining = (context: object) =>
+      (context as { getRemainingTimeInMillis: () => number }).getRemainingTimeInMillis();
+    try {
+      // Act
+      const [first, later, other] = await Promise.all([
+        timed.invoke('svc-local-slow', async (_, context) => remaining(context), {}),
+        timed.invoke(
+          'svc-local-slow',
+          async (_, context) => {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return remaining(context);
+          },
+          {},
+        ),
+        timed.invoke('svc-local-other', async (_, context) => remaining(context), {}),
+      ]);
+      // Assess: the virtual clock stood still, the remaining time did not.
+      expect(first).toBeGreaterThan(889_000);
+      expect(first).toBeLessThanOrEqual(890_000);
+      expect(later).toBeLessThanOrEqual(890_000 - 40);
+      // A function whose timeout is not known gets Lambda's longest.
+      expect(other).toBeGreaterThan(899_000);
+      expect(other).toBeLessThanOrEqual(900_000);
+    } finally {
+      timed.close();
+    }
+  });
+
   it('gives the process its output back once closed', async () => {
     lambda.close();
     await lambda.invoke(

@@ -26,6 +26,17 @@ describe('taskHandler', () => {
     });
   });
 
+  it("gives the core the invocation's remaining time, as the Lambda context counts it", async () => {
+    let left = 60_000;
+    const context = { ...contextWith(0), getRemainingTimeInMillis: () => left };
+    const handler = taskHandler(async (_: unknown, deps) => {
+      const first = deps.remainingMs();
+      left = 12_345;
+      return [first, deps.remainingMs()];
+    });
+    await expect(handler({}, context as never)).resolves.toEqual([60_000, 12_345]);
+  });
+
   it('turns a transient service fault into TransientServiceError, keeping the original as cause', async () => {
     const original = throttled();
     const handler = taskHandler(async () => {
