@@ -5,11 +5,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { FunctionConfig } from '../config.ts';
 import { CsvReader, fieldText, type RecordView } from '../csv/index.ts';
 import { type JobLogStats, lineNumberOffset, logGroups, readJobLog } from './job-log.ts';
-import { failuresKey } from './keys.ts';
+import { failuresKey, postImportFailuresPrefix } from './keys.ts';
 import type { Log } from './telemetry.ts';
 import type { Outcome, OutcomeJob, PartRef } from './types.ts';
 
@@ -29,7 +34,8 @@ import type { Outcome, OutcomeJob, PartRef } from './types.ts';
  *   matched against its part's lines, sorted by part row, and a username is decoded only for a
  *   row that failed or was skipped. Reading stops as soon as no part has a line left to match.
  *
- * The rows come out in source order. A log line whose part row is not in the map (a line
+ * The rows come out in source order, then the rows whose update or membership failed in the
+ * post-import phase (outcome POST_IMPORT_FAILED), part by part. A log line whose part row is not in the map (a line
  * numbering the pipeline was told wrongly, COGNITO_LINE_NUMBERING) is kept, with line 0 and no
  * username, where its part row falls.
  */
@@ -44,11 +50,25 @@ export interface FailuresDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A part whose import job failed or skipped rows: where its rows are mapped, and its job. */
+/**
+ * A part whose import job failed or skipped rows, or whose post-import phase failed some: where
+ * its rows are mapped, and its job.
+ */
 export interface FailedPart {
   part: Pick<PartRef, 'index' | 'bucket' | 'mapKey'>;
   job: Pick<OutcomeJob, 'jobId' | 'jobName' | 'failedUsers' | 'skippedUsers'>;
+  /**
+   * The rows the job skipped were handed to the post-import phase (`existingUsers: update`),
+   * which updated them or lists them among its own failures: the SKIPPED lines are left out.
+   */
+  skippedUpdated?: boolean;
+  /** Rows whose update or membership failed, in the part's post-import failure files. */
+  postImportFailed?: number;
 }
+
+/** Rows of the job's log failures.csv takes for a part. */
+const loggedRows = ({ job, skippedUpdated }: FailedPart) =>
+  job.failedUsers + (skippedUpdated ? 0 : job.skippedUsers);
 
 /**
  * Parts whose logs are read at once. CloudWatch Logs allows FilterLogEvents 5 times a second per
@@ -165,6 +185,7 @@ async function readFailedLines(
   outcomes: Outcomes,
   lines: PartLines,
   stop: AbortSignal,
+  withSkipped: boolean,
 ): Promise<void> {
   const offset = lineNumberOffset(deps.config.cognitoLineNumbering);
   await readJobLog(
@@ -172,10 +193,10 @@ async function readFailedLines(
     stats,
     groups,
     job,
-    '?FAILED ?SKIPPED',
+    withSkipped ? '?FAILED ?SKIPPED' : 'FAILED',
     (message) => {
       const match = LOG_LINE.exec(message);
-      if (!match) return;
+      if (!match || (!withSkipped && match[1] === 'SKIPPED')) return;
       const row = Number(match[2]) - offset;
       // A number no map row can have (the header's, or beyond 32 bits) is kept as row 0.
       lines.push(
@@ -289,6 +310,48 @@ async function* mappedRows(
   if (out) yield out;
 }
 
+/** A row of a post-import failure file: `source_line,username,reason`, RFC 4180 quoted. */
+const POST_IMPORT_ROW = /^(\d+),("(?:[^"]|"")*"|[^,]*),(.*)$/;
+const unquote = (cell: string) =>
+  cell.startsWith('"') ? cell.slice(1, -1).replaceAll('""', '"') : cell;
+
+/**
+ * The rows of a part whose update or membership failed (src/workflow/post-import), as rows of
+ * failures.csv with the outcome POST_IMPORT_FAILED: its failure files, one per batch, in order.
+ * They are small (a batch's failures), so each is read whole.
+ */
+async function* postImportRows(
+  deps: FailuresDeps,
+  bucket: string,
+  run: string,
+  part: number,
+  onRow: (line: number, reason: string) => void,
+): AsyncGenerator<string> {
+  const prefix = postImportFailuresPrefix(run, part);
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }),
+    );
+    for (const { Key } of page.Contents ?? []) {
+      const object = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      const text = await (
+        object.Body as { transformToString(): Promise<string> }
+      ).transformToString();
+      let out = '';
+      for (const line of text.split('\n').slice(1)) {
+        const match = POST_IMPORT_ROW.exec(line);
+        if (!match) continue;
+        const [, number, username, reason] = match as unknown as [string, string, string, string];
+        out += `${number},${username},POST_IMPORT_FAILED,${reason}\n`;
+        onRow(Number(number), `POST_IMPORT_FAILED: ${unquote(reason)}`);
+      }
+      if (out) yield out;
+    }
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+}
+
 /**
  * Writes `reports/<run>/failures.csv` for the parts whose jobs failed or skipped rows, and
  * answers what the outcome says of it: its key, its row count and the first rows' reasons.
@@ -325,9 +388,21 @@ export async function writeFailures(
   const reader = async () => {
     while (next < parts.length && !stop.signal.aborted) {
       const at = next++;
-      const { job } = parts[at] as FailedPart;
-      const lines = new PartLines(job.failedUsers + job.skippedUsers);
-      await readFailedLines(deps, stats, groups, job, outcomes, lines, stop.signal);
+      const part = parts[at] as FailedPart;
+      const lines = new PartLines(loggedRows(part));
+      if (loggedRows(part) > 0) {
+        const { job, skippedUpdated } = part;
+        await readFailedLines(
+          deps,
+          stats,
+          groups,
+          job,
+          outcomes,
+          lines,
+          stop.signal,
+          !skippedUpdated,
+        );
+      }
       lines.sort();
       read[at] = lines;
     }
@@ -346,7 +421,9 @@ export async function writeFailures(
     string,
     { bucket: string; mapKey: string; byPart: Map<number, PartLines> }
   >();
-  parts.forEach(({ part }, at) => {
+  parts.forEach((failed, at) => {
+    if (loggedRows(failed) === 0) return;
+    const { part } = failed;
     const where = `${part.bucket}\n${part.mapKey}`;
     const map = maps.get(where) ?? { bucket: part.bucket, mapKey: part.mapKey, byPart: new Map() };
     map.byPart.set(part.index, read[at] as PartLines);
@@ -358,6 +435,12 @@ export async function writeFailures(
     yield 'line,username,outcome,reason\n';
     for (const map of maps.values())
       yield* mappedRows(deps, map.bucket, map.mapKey, map.byPart, outcomes, onRow, stats);
+    for (const failed of parts)
+      if ((failed.postImportFailed ?? 0) > 0)
+        yield* postImportRows(deps, failed.part.bucket, run, failed.part.index, (line, reason) => {
+          count++;
+          if (sample.length < SAMPLE_SIZE) sample.push({ line, reason });
+        });
   }
   // pipeline() ends on the first error of either side (a hand-written write loop waited for a
   // 'drain' that a failed file stream never sends).

@@ -3,6 +3,7 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { S3Client } from '@aws-sdk/client-s3';
 import { asStateMachineError, errorName } from '../aws/sdk-errors.ts';
 import { DEFAULT_POST_IMPORT_RATE, type FunctionConfig } from '../config.ts';
+import { splitGroupNames } from '../csv/index.ts';
 import { realSleep } from './job-log.ts';
 import { lineMapKey, membershipsKey, postImportStatusesKey } from './keys.ts';
 import { attributesOf } from './post-import/attributes.ts';
@@ -86,8 +87,8 @@ interface PartRow {
   values?: string[];
 }
 
-const splitGroups = (groups: string | undefined) =>
-  groups ? groups.split(';').filter((name) => name !== '') : [];
+/** A row's groups as memberships.csv writes them (src/csv/group-column.ts: `\;` inside a name). */
+const splitGroups = (groups: string | undefined) => (groups ? splitGroupNames(groups) : []);
 
 /**
  * Works on the part's rows from where its state (or its checkpoint) stands, until they are all

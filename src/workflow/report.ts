@@ -74,6 +74,23 @@ function totalsOf(state: ReportInput, jobs: OutcomeJob[]): Outcome['totals'] {
   };
 }
 
+/**
+ * Whether a part's Failed job was answered by the post-import phase: Cognito fails a job in which
+ * too many rows were skipped (docs/cognito-behaviour.md, the failure threshold), which is what
+ * a corrected re-run of existing users always is. Under `existingUsers: update`, once the phase
+ * has done every row and the job handled every row of its part, the job's verdict is not the
+ * run's: its rows were imported or updated, or are counted as failed.
+ */
+function answeredByUpdate(part: PartItem & { job?: JobState }): boolean {
+  const { job, post } = part;
+  return (
+    job?.status === 'Failed' &&
+    part.options?.existingUsers === 'update' &&
+    post?.done === true &&
+    job.importedUsers + job.skippedUsers + job.failedUsers === part.part.rows
+  );
+}
+
 function decideStatus(
   state: ReportInput,
   jobs: OutcomeJob[],
@@ -86,8 +103,11 @@ function decideStatus(
   if (state.error && jobs.length === 0)
     return { status: 'FAILED', reason: describeError(state.error) };
   const failedPart = (state.parts ?? []).find((part) => part.error);
-  if (partErrors > 0 || jobs.some((job) => job.status === 'Failed') || state.error) {
-    const job = jobs.find((j) => j.status === 'Failed');
+  const failedJob = (state.parts ?? []).find(
+    (part) => part.job?.status === 'Failed' && !answeredByUpdate(part),
+  )?.job;
+  if (partErrors > 0 || failedJob || state.error) {
+    const job = failedJob;
     const reason = failedPart?.error
       ? describeError(failedPart.error)
       : state.error
@@ -174,10 +194,15 @@ export async function writeFailuresReport(
   const run = state.run ?? 'unknown-run';
   if (!state.userPoolId || jobsOf(state).length === 0) return undefined;
   try {
-    const parts = (state.parts ?? []).flatMap(({ part, job }) =>
-      // A job with nothing failed or skipped has no line worth reading back.
-      job?.jobId && job.failedUsers + job.skippedUsers > 0 ? [{ part, job }] : [],
-    );
+    const parts = (state.parts ?? []).flatMap(({ part, job, post, options }) => {
+      if (!job?.jobId) return [];
+      // Skipped rows the phase updated have landed; the ones it could not are its failures.
+      const skippedUpdated = options?.existingUsers === 'update' && post?.done === true;
+      const postImportFailed = post?.failed ?? 0;
+      const logged = job.failedUsers + (skippedUpdated ? 0 : job.skippedUsers);
+      // A part with nothing failed or skipped has no line worth reading back.
+      return logged + postImportFailed > 0 ? [{ part, job, skippedUpdated, postImportFailed }] : [];
+    });
     return await writeFailures(deps, run, sourceOf(state).bucket, state.userPoolId, parts);
   } catch (error) {
     if (isTransientServiceFault(error)) throw error;
