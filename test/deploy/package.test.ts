@@ -265,6 +265,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
     'logs:FilterLogEvents': [COGNITO_LOG_GROUPS],
     's3:GetObject': [STAGING],
     's3:PutObject': [REPORTS],
+    's3:ListBucket': ['ImportBucket.Arn'],
     'sns:Publish': ['OutcomeTopic'],
     'kms:GenerateDataKey': ['NotificationKey.Arn'],
     'kms:Decrypt': ['NotificationKey.Arn'],
@@ -290,6 +291,7 @@ const EXPECTED_GRANTS: Record<FunctionKey, Record<string, string[]>> = {
 const COMMAND_ACTIONS: Record<string, string[]> = {
   HeadObject: ['s3:GetObject'],
   GetObject: ['s3:GetObject'],
+  ListObjectsV2: ['s3:ListBucket'],
   PutObject: ['s3:PutObject'],
   CreateMultipartUpload: ['s3:PutObject'],
   UploadPart: ['s3:PutObject'],
