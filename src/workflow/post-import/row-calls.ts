@@ -20,8 +20,12 @@ import type { Pacer } from './pacer.ts';
  * never a value.
  */
 
-/** One user takes at most 10 writes a second (docs/cognito-behaviour.md, "Request rates"): under it. */
-const PER_USER_INTERVAL_MS = 125;
+/**
+ * One user takes at most 10 writes a second (docs/cognito-behaviour.md, "Request rates"): a row
+ * makes at most this many calls in any second, which leaves room under it. A row's usual two or
+ * three calls go at the phase's pace; only a user with many groups waits for its own quota.
+ */
+const PER_USER_CALLS_PER_SECOND = 8;
 const THROTTLE_PAUSE_MS = 500;
 const MAX_THROTTLE_PAUSE_MS = 20_000;
 /** Tries of a call that meets a service fault (each the SDK's own attempts). */
@@ -100,13 +104,15 @@ function rowFailure(error: unknown, attempt: Attempt): string | undefined {
  */
 export async function applyRow(deps: RowCallDeps, work: RowWork): Promise<RowResult> {
   const result: RowResult = { updated: false, memberships: 0, reasons: [], throttled: 0, calls: 0 };
-  let lastCall = Number.NEGATIVE_INFINITY;
+  // The times of the row's calls, the last PER_USER_CALLS_PER_SECOND of them.
+  const recent: number[] = [];
   const random = deps.random ?? Math.random;
 
   /** Answers true when the call succeeded, false when it failed for the row (reason noted). */
   const call = async (attempt: Attempt, send: () => Promise<unknown>): Promise<boolean> => {
     for (let throttles = 0, faults = 0; ; ) {
-      lastCall = await deps.pacer.take(lastCall + PER_USER_INTERVAL_MS);
+      const oldest = recent.length < PER_USER_CALLS_PER_SECOND ? undefined : recent.shift();
+      recent.push(await deps.pacer.take(oldest === undefined ? undefined : oldest + 1000));
       result.calls++;
       try {
         await send();

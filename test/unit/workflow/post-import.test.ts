@@ -180,13 +180,20 @@ describe('ApplyPostImport: pace and throttling', () => {
     expect((at[29] as number) - (at[0] as number)).toBeGreaterThanOrEqual(29 * 200);
   });
 
-  it("keeps one user's calls under its own write rate even when the pace allows more", async () => {
-    const users = [user('ann', 'SUCCEEDED', ['g1', 'g2', 'g3', 'g4'])];
+  it("keeps one user's calls under its own write rate, and a row's few calls at the phase's pace", async () => {
+    const many = Array.from({ length: 20 }, (_, i) => `g${i + 1}`);
+    const users = [user('ann', 'SUCCEEDED', many), user('bob', 'SUCCEEDED', ['g1', 'g2'])];
     putRun([users]);
     await applyPostImport(itemFor(1, users, { postImportRate: 1000 }), depsFor());
-    const at = world.calls.map((c) => c.at);
-    for (let i = 1; i < at.length; i++)
-      expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(100);
+    const at = (name: string) => world.calls.filter((c) => c.username === name).map((c) => c.at);
+    const ann = at('ann');
+    expect(ann).toHaveLength(20);
+    // No second holds more than 8 of ann's calls (Cognito allows a user 10 writes a second).
+    for (let i = 8; i < ann.length; i++)
+      expect((ann[i] as number) - (ann[i - 8] as number)).toBeGreaterThanOrEqual(1000);
+    // Bob's two calls follow each other at the pace of 1,000 a second.
+    const [first, second] = at('bob') as [number, number];
+    expect(second - first).toBeLessThan(10);
   });
 
   it('retries throttled calls mid-batch after growing pauses, and counts no failure', async () => {
