@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The test tiers, as vitest projects. `npm test` runs them all (CI); `npm run test:quick` runs
- * the product's own: unit, workflow (the real ASL and handlers on the twin) and deploy (the
- * packaged template), and the leak scan over what they logged.
+ * the product's own code paths: unit and workflow (the real ASL and handlers on the twin), and
+ * the leak scan over what they logged. The packaged template (deploy, which runs `osls`) has
+ * its own command, `npm run test:deploy`.
  */
 const tier = (name: string, include: string[], extra: object = {}) => ({
   extends: true,
