@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  AdminListGroupsForUserCommand,
   type CognitoIdentityProviderClient,
   ConfirmForgotPasswordCommand,
   CreateUserPoolClientCommand,
@@ -28,7 +29,8 @@ the pool that are RESET_REQUIRED (imported without a password hash) through:
   1. sign-in refused with PasswordResetRequiredException,
   2. ForgotPassword, the code read from the twin's mailbox, ConfirmForgotPassword,
   3. a first sign-in (USER_PASSWORD_AUTH, on an app client created for the rehearsal),
-  4. the ID and access tokens verified against the pool's JWKS,
+  4. the ID and access tokens verified against the pool's JWKS, and the ID token's cognito:groups
+     claim equal to the user's groups (AdminListGroupsForUser),
   5. a refresh (REFRESH_TOKEN_AUTH), its tokens verified too,
 and reports per step how many users got through and the first error of each kind. Exit 0 when
 every user made it, 1 otherwise, 2 on a usage or setup error.
@@ -56,14 +58,14 @@ const STEPS = [
   ['mailbox-code', 'code in the mailbox'],
   ['confirm-forgot-password', 'ConfirmForgotPassword'],
   ['first-sign-in', 'first sign-in'],
-  ['tokens-verified', 'tokens verified (JWKS)'],
+  ['tokens-verified', 'tokens verified (JWKS, groups claim)'],
   ['refresh', 'refresh, tokens verified'],
 ] as const;
 /** The steps of a user imported with a password hash, who keeps the password. */
 const KEPT_PASSWORD_STEPS = [
   ['wrong-password-refused', 'wrong password refused'],
   ['old-password-sign-in', 'sign-in with the old password'],
-  ['tokens-verified', 'tokens verified (JWKS)'],
+  ['tokens-verified', 'tokens verified (JWKS, groups claim)'],
   ['refresh', 'refresh, tokens verified'],
 ] as const;
 type StepName = (typeof STEPS)[number][0] | (typeof KEPT_PASSWORD_STEPS)[number][0];
@@ -105,6 +107,24 @@ class StepFailed extends Error {
 function asFailure(error: unknown): Failure {
   if (error instanceof StepFailed) return error.failure;
   return { kind: errorName(error) || 'Error', message: errorMessage(error) || String(error) };
+}
+
+/** Every group the user is in, page by page. */
+async function groupsOf(
+  cognito: CognitoIdentityProviderClient,
+  UserPoolId: string,
+  Username: string,
+): Promise<string[]> {
+  const names: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await cognito.send(
+      new AdminListGroupsForUserCommand({ UserPoolId, Username, Limit: 60, NextToken }),
+    );
+    for (const group of page.Groups ?? []) names.push(group.GroupName as string);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return names;
 }
 
 /** A password any Cognito policy takes: upper, lower, digit, symbol, and long enough. */
@@ -311,6 +331,14 @@ async function run(
               throw new StepFailed({
                 kind: 'jwt-sub-mismatch',
                 message: 'the ID and access tokens name different subjects',
+              });
+            // The groups the pipeline added are what an app authorizes with.
+            const claimed = [...((id['cognito:groups'] as string[] | undefined) ?? [])].sort();
+            const held = (await groupsOf(cognito, options.poolId, username)).sort();
+            if (claimed.join('\n') !== held.join('\n'))
+              throw new StepFailed({
+                kind: 'groups-claim-mismatch',
+                message: `the ID token claims ${claimed.length} groups, the user is in ${held.length}`,
               });
           },
         ],

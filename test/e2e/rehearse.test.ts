@@ -67,12 +67,50 @@ describe('cognito-import rehearse', () => {
       'code in the mailbox',
       'ConfirmForgotPassword',
       'first sign-in',
-      'tokens verified (JWKS)',
+      'tokens verified (JWKS, groups claim)',
       'refresh, tokens verified',
     ])
       expect(stdout).toMatch(new RegExp(`${label.replace(/[()]/g, '\\$&')} +5/5`));
     expect(stdout).toMatch(/5 of 5 users made it from RESET_REQUIRED to a refreshed session\./);
     expectNoSecrets(stdout + stderr);
+  });
+
+  it("checks each ID token's cognito:groups claim against the groups the import added", async () => {
+    const groupsDir = mkdtempSync(join(tmpdir(), 'rehearse-groups-'));
+    try {
+      const imported = await cli([
+        'run',
+        'examples/users-with-groups.csv',
+        '--create-groups',
+        '--data-dir',
+        groupsDir,
+        '--json',
+      ]);
+      expect(imported.code).toBe(0);
+      expect(JSON.parse(imported.stdout).totals.memberships).toBe(8);
+      const pool = JSON.parse(imported.stdout).userPoolId;
+      const { code, stdout } = await cli([
+        'rehearse',
+        '--pool',
+        pool,
+        '--users',
+        '8',
+        '--data-dir',
+        groupsDir,
+        '--json',
+      ]);
+      expect(code).toBe(0);
+      const report = JSON.parse(stdout);
+      expect(
+        report.steps.find((s: { step: string }) => s.step === 'tokens-verified'),
+      ).toMatchObject({
+        attempted: 8,
+        passed: 8,
+        errors: [],
+      });
+    } finally {
+      rmSync(groupsDir, { recursive: true, force: true });
+    }
   });
 
   it('reports JSON with --json, taking the next users (the first five are CONFIRMED now)', async () => {
