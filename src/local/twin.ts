@@ -121,6 +121,12 @@ export interface LocalTwinOptions {
    * never written to the process environment.
    */
   functionEnv?: Record<string, string>;
+  /**
+   * Function timeouts in seconds in place of serverless.yml's, as the Lambda context counts them
+   * down (`getRemainingTimeInMillis`): a test gives a function that works until close to its
+   * timeout a short one, to see it work in rounds.
+   */
+  functionTimeouts?: Partial<Record<FunctionKey, number>>;
   /** How the functions' SDK clients retry; the SDK's standard strategy unless given. */
   retryStrategy?: ClientOptions['retryStrategy'];
   /**
@@ -262,10 +268,9 @@ export async function startLocalTwin(options: LocalTwinOptions): Promise<LocalTw
     started.push(cognito);
     // The functions' output goes where Lambda puts it: the twin's CloudWatch Logs.
     const timeouts = new Map(
-      Object.entries(iam.roles.functionTimeouts).map(([key, seconds]) => [
-        localFunctionName(key as FunctionKey),
-        seconds * 1000,
-      ]),
+      Object.entries({ ...iam.roles.functionTimeouts, ...options.functionTimeouts }).map(
+        ([key, seconds]) => [localFunctionName(key as FunctionKey), (seconds as number) * 1000],
+      ),
     );
     const lambda = startLocalLambda({
       region: LOCAL_REGION,

@@ -274,6 +274,37 @@ describe('the cognito:groups column and existing users, on the local twin', () =
     // Each membership was added once: none of the 150 before the fault was sent again.
     expect(calls('AdminAddUserToGroup') - before).toBe(300);
   });
+
+  it('works in rounds when an invocation has little time: each round resumes at its cursor, no call made twice', async () => {
+    // A twin whose ApplyPostImport has a timeout of 0.4 s: its context counts that down, as
+    // Lambda's would for a function so configured.
+    const seen: RequestEntry[] = [];
+    const g = await startWorkflowFixture({
+      functionEnv: { POST_IMPORT_RATE: '1000' },
+      cognito: { knobs: { requestRateCategories: [] } },
+      functionTimeouts: { applyPostImport: 0.4 },
+      onRequest: (entry) => seen.push(entry),
+    });
+    try {
+      const pool = await g.createPool();
+      await createGroups(g.cognito, pool, 'staff');
+      const rows = Array.from({ length: 600 }, (_, i) => row(i, 'staff'));
+      const { outcome, history } = await g.finish(
+        await g.drop(pool, 'rounds.csv', csv(HEADER, ...rows)),
+      );
+      expect(outcome).toMatchObject({ status: 'SUCCEEDED', totals: { memberships: 600 } });
+      const rounds = history.filter(
+        (e) =>
+          e.type === 'LambdaFunctionScheduled' &&
+          e.lambdaFunctionScheduledEventDetails?.resource?.endsWith(':applyPostImport'),
+      );
+      expect(rounds.length).toBeGreaterThan(1);
+      const added = seen.filter((r) => r.operation === 'AdminAddUserToGroup' && r.status === 200);
+      expect(added).toHaveLength(600);
+    } finally {
+      await g.stop();
+    }
+  });
 });
 
 /** Puts a file where the pipeline reads it, without starting a run (see the fixture). */
