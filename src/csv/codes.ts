@@ -1,3 +1,5 @@
+import { MAX_GROUPS_PER_USER } from './group-column.ts';
+
 /**
  * Rule codes of the CSV validator, their severity and the plain message each one prints.
  *
@@ -72,6 +74,7 @@ export const RULES = {
   'hash.unrecognised': { severity: 'error', scope: 'row' },
   'groups.invalid-name': { severity: 'error', scope: 'row' },
   'groups.unknown': { severity: 'error', scope: 'row' },
+  'groups.too-many-for-user': { severity: 'error', scope: 'row' },
 } as const satisfies Record<string, RuleInfo>;
 
 /** A rule code, e.g. `username.whitespace`. */
@@ -190,6 +193,8 @@ const MESSAGES: Record<RuleCode, (c: MessageContext) => string> = {
     `${at(c)}: cognito:groups has ${c.detail} Cognito cannot accept: a group name is 1 to 128 characters, with no space or control character (names are separated by ; and a ; inside a name is written \\;).`,
   'groups.unknown': (c) =>
     `${at(c)}: cognito:groups names ${c.detail} the user pool does not have; create ${c.detail === 'a group' ? 'it' : 'them'} first, or run with the option createGroups.`,
+  'groups.too-many-for-user': (c) =>
+    `${at(c)}: cognito:groups names ${c.detail} groups; a user can be in at most ${MAX_GROUPS_PER_USER}.`,
 };
 
 /**

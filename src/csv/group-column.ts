@@ -21,6 +21,12 @@ export const GROUPS_SEPARATOR = ';';
 /** Cognito's longest group name, counted as the service counts (UTF-16 code units). */
 export const MAX_GROUP_NAME_LENGTH = 128;
 
+/**
+ * The groups one user can be in (docs/cognito-behaviour.md, "Limits and quotas"): a row naming
+ * more could never be imported whole, so it is the row's error rather than failed memberships.
+ */
+export const MAX_GROUPS_PER_USER = 100;
+
 /** Cognito's GroupName pattern, matched whole: letters, marks, symbols, numbers, punctuation. */
 const GROUP_NAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u;
 

@@ -1,5 +1,5 @@
 import type { RuleCode, Severity } from './codes.ts';
-import { isGroupName, splitGroupNames } from './group-column.ts';
+import { isGroupName, MAX_GROUPS_PER_USER, splitGroupNames } from './group-column.ts';
 import { checkPasswordHash, detectPasswordHash } from './hash-formats.ts';
 import {
   CheckKind,
@@ -694,6 +694,9 @@ export class CsvValidator {
     }
     if (unknown > 0) {
       this.rowIssue('groups.unknown', col, unknown === 1 ? 'a group' : `${unknown} groups`);
+    }
+    if (names.length > MAX_GROUPS_PER_USER) {
+      this.rowIssue('groups.too-many-for-user', col, names.length);
     }
   }
 

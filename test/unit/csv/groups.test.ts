@@ -321,6 +321,16 @@ describe('the cognito:groups column', () => {
     expect(report.groups?.missingCount).toBe(30);
   });
 
+  it('makes a row naming more groups than a user can be in (100) an error', async () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `g${i}`).join(';');
+    const { report } = await runGroups([user(1, names(100)), user(2, names(101))], {
+      groups: { known: KNOWN, create: true },
+    });
+    expect(issuesOf(report, true)).toEqual(['3 groups.too-many-for-user@cognito:groups']);
+    expect(report.issues[0]?.message).toContain('101 groups; a user can be in at most 100');
+    expect(report.invalidRows).toBe(1);
+  });
+
   it('keeps every copy of a duplicated column out of the parts', async () => {
     const header = [...headerWithGroups(), GROUPS_COLUMN];
     const { report, parts } = await runGroups([{ ...user(1, 'admins') }], {}, header);
