@@ -12,6 +12,7 @@ export {
   type Scope,
   type Severity,
 } from './codes.ts';
+export { intField, textField } from './fields.ts';
 export {
   GROUPS_COLUMN,
   GROUPS_SEPARATOR,

@@ -12,7 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { FunctionConfig } from '../config.ts';
-import { CsvReader, fieldText, type RecordView } from '../csv/index.ts';
+import { CsvReader, fieldText, intField } from '../csv/index.ts';
 import { type JobLogStats, lineNumberOffset, logGroups, readJobLog } from './job-log.ts';
 import { failuresKey, postImportFailuresPrefix } from './keys.ts';
 import type { Log } from './telemetry.ts';
@@ -206,21 +206,6 @@ async function readFailedLines(
     },
     stop,
   );
-}
-
-/** A decimal field of the line map as a number; -1 when it is not one. */
-function intField(rec: RecordView, f: number): number {
-  const buf = rec.bufferOf(f);
-  const end = rec.fieldEnd[f] as number;
-  let at = rec.fieldStart[f] as number;
-  if (at >= end) return -1;
-  let n = 0;
-  for (; at < end; at++) {
-    const digit = (buf[at] as number) - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    n = n * 10 + digit;
-  }
-  return n;
 }
 
 /**

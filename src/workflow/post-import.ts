@@ -3,12 +3,12 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { S3Client } from '@aws-sdk/client-s3';
 import { asStateMachineError, errorName } from '../aws/sdk-errors.ts';
 import { DEFAULT_POST_IMPORT_RATE, type FunctionConfig } from '../config.ts';
-import { splitGroupNames } from '../csv/index.ts';
+import { intField, splitGroupNames, textField } from '../csv/index.ts';
 import { realSleep } from './job-log.ts';
 import { lineMapKey, membershipsKey, postImportStatusesKey } from './keys.ts';
 import { attributesOf } from './post-import/attributes.ts';
 import { type FailedRow, readCheckpoint, writeCheckpoint } from './post-import/checkpoint.ts';
-import { intField, pickedRecords, RowLookup, textField } from './post-import/csv-rows.ts';
+import { pickedRecords, RowLookup } from './post-import/csv-rows.ts';
 import { Pacer } from './post-import/pacer.ts';
 import { applyRow, OutOfTime } from './post-import/row-calls.ts';
 import {

@@ -1,5 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CsvReader, fieldText, type RecordView } from '../../csv/index.ts';
+import { CsvReader, type RecordView } from '../../csv/index.ts';
 
 /*
  * The files the post-import phase reads beside each other, each once and forward only, as
@@ -7,28 +7,6 @@ import { CsvReader, fieldText, type RecordView } from '../../csv/index.ts';
  * read up to the rows the invocation works on and no further, and nothing of them is kept but
  * the row at hand.
  */
-
-/** A decimal field as a number; -1 when it is not one (a header, say). */
-export function intField(rec: RecordView, f: number): number {
-  if (f >= rec.count) return -1;
-  const buf = rec.bufferOf(f);
-  const end = rec.fieldEnd[f] as number;
-  let at = rec.fieldStart[f] as number;
-  if (at >= end) return -1;
-  let n = 0;
-  for (; at < end; at++) {
-    const digit = (buf[at] as number) - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    n = n * 10 + digit;
-  }
-  return n;
-}
-
-/** A field's text: Cognito's `\,` read as a comma, an RFC 4180 value unquoted. */
-export const textField = (rec: RecordView, f: number): string =>
-  f < rec.count
-    ? fieldText(rec.bufferOf(f), rec.fieldStart[f] as number, rec.fieldEnd[f] as number)
-    : '';
 
 /**
  * The records of an S3 object that `pick` keeps, in file order. `pick` sees each record while

@@ -281,11 +281,13 @@ describe('validateCsv with a cognito:groups column', () => {
 
   it('refuses a run that would create more groups than it can in its time', async () => {
     listGroups([]);
-    const many = Array.from({ length: MAX_CREATED_GROUPS + 1 }, (_, i) => `g${i}`).join(';');
+    // One new group per user, as a user can be in at most 100.
+    const rows = Array.from(
+      { length: MAX_CREATED_GROUPS + 1 },
+      (_, i) => `u${i},u${i}@example.com,true,g${i}\n`,
+    ).join('');
     s3.on(GetObjectCommand).resolves(
-      body(
-        `cognito:username,email,email_verified,cognito:groups\nann,ann@example.com,true,${many}\n`,
-      ),
+      body(`cognito:username,email,email_verified,cognito:groups\n${rows}`),
     );
     const summary = await validateCsv(run('reject', { createGroups: true }), deps());
     expect(summary.rejected).toMatchObject({ code: 'groups.too-many' });
