@@ -306,7 +306,7 @@ describe('cognito-import rehearse --passwords', () => {
     for (const label of [
       'wrong password refused',
       'sign-in with the old password',
-      'tokens verified (JWKS)',
+      'tokens verified (JWKS, groups claim)',
       'refresh, tokens verified',
     ])
       expect(kept.stdout).toMatch(
